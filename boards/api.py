@@ -1,0 +1,7 @@
+"""REST endpoints of the boards app, mounted under /api/ by cocreate.urls."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

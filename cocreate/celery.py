@@ -1,0 +1,23 @@
+"""The Celery app, configured from Django settings (``CELERY_*``), and the beat schedule in code."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cocreate.settings")
+
+app = Celery("cocreate")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Each app's periodic jobs. Every task here must be idempotent: beat may fire twice around a restart.
+app.conf.beat_schedule = {
+    "cocreate-heartbeat": {"task": "cocreate.tasks.heartbeat", "schedule": 60.0},
+    "cocreate-cleanup-sessions": {
+        "task": "cocreate.tasks.clear_expired_sessions",
+        "schedule": crontab(minute=17, hour=3),
+    },
+}

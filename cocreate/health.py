@@ -1,0 +1,77 @@
+"""Readiness of each backing service, for /healthz and for operators."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _cache() -> None:
+    key = f"healthz:{uuid.uuid4().hex}"
+    cache.set(key, "ok", 10)
+    if cache.get(key) != "ok":
+        raise RuntimeError("cache did not return the value just written")
+    cache.delete(key)
+
+
+def _channel_layer() -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("no channel layer configured")
+
+    async def round_trip() -> None:
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "healthz"})
+        message = await layer.receive(channel)
+        if message.get("type") != "healthz":
+            raise RuntimeError("channel layer returned another message")
+
+    async_to_sync(round_trip)()
+
+
+def _broker() -> None:
+    from cocreate.celery import app
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": _database,
+    "cache": _cache,
+    "channel_layer": _channel_layer,
+    "broker": _broker,
+}
+
+
+def health_report() -> tuple[bool, dict[str, Any]]:
+    """Run every check; each reports ``{"ok": bool, "ms": float}`` and an ``error`` when it fails."""
+    report: dict[str, Any] = {}
+    healthy = True
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - a health check reports every failure, whatever it is
+            healthy = False
+            report[name] = {"ok": False, "error": exc.__class__.__name__ + ": " + str(exc)[:200]}
+        else:
+            report[name] = {"ok": True}
+        report[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return healthy, report

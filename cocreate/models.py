@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+from wagtail.search import index
+
+
+class Organisation(models.Model):
+    """A customer company. Its tier and revenue weigh the demand behind ideas."""
+
+    class Tier(models.TextChoices):
+        GOLD = "gold", _("Gold")
+        SILVER = "silver", _("Silver")
+        BRONZE = "bronze", _("Bronze")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.BRONZE)
+    annual_revenue = models.DecimalField(
+        _("annual revenue"),
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("What this customer spends with us in a year, in the reporting currency."),
+    )
+    domain = models.CharField(
+        _("e-mail domain"),
+        max_length=253,
+        blank=True,
+        help_text=_("People who sign up with an address at this domain join the organisation."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"], condition=~models.Q(domain=""), name="organisation_domain_unique"
+            ),
+            models.CheckConstraint(condition=models.Q(annual_revenue__gte=0), name="organisation_revenue_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CocreateUserManager(UserManager["User"]):
+    """Users are known by e-mail; the username is kept equal to it for Django's and Wagtail's sake."""
+
+    def create_user(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        email = self.normalize_email(email).lower()
+        extra.setdefault("username", email)
+        return super().create_user(email=email, password=password, **extra)
+
+    def create_superuser(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        email = self.normalize_email(email).lower()
+        extra.setdefault("username", email)
+        return super().create_superuser(email=email, password=password, **extra)
+
+
+class User(AbstractUser):
+    email = models.EmailField(_("e-mail address"), unique=True)
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        blank=True,
+        choices=[("en", "English"), ("zh-hans", "简体中文"), ("zh-hant", "繁體中文")],
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    objects = CocreateUserManager()  # type: ignore[misc]
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return self.public_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The username is only a technical key here (people log in by e-mail); keep it filled so that
+        # the unique index never sees two blanks when an admin form leaves it empty.
+        if not self.username:
+            self.username = self.email.lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def public_name(self) -> str:
+        """The name other people see: the display name, else the part of the e-mail before the @."""
+        if self.display_name:
+            return self.display_name
+        full = self.get_full_name()
+        return full or self.email.split("@", 1)[0]
+
+
+class HomePage(Page):
+    """The front page: what cocreate is, with live figures from the apps."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from cocreate.selectors import platform_figures
+
+        context = super().get_context(request, *args, **kwargs)
+        context["figures"] = platform_figures()
+        return context
+
+
+class ContentPage(Page):
+    """Guidelines, contribution terms, privacy and other plain pages."""
+
+    body = RichTextField(_("body"))
+    version = models.CharField(
+        _("version"), max_length=20, blank=True, help_text=_("For terms: the version people accept, e.g. 2026-11.")
+    )
+
+    content_panels = [*Page.content_panels, FieldPanel("version"), FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+    parent_page_types = ["cocreate.HomePage", "cocreate.ContentPage"]
+
+    class Meta:
+        verbose_name = _("content page")
+
+
+@register_setting(icon="cog")
+class SiteSettings(BaseSiteSetting):
+    tagline = models.CharField(_("tagline"), max_length=200, blank=True)
+    support_email = models.EmailField(_("support e-mail"), blank=True)
+    footer_text = models.CharField(_("footer text"), max_length=300, blank=True)
+
+    panels = [FieldPanel("tagline"), FieldPanel("support_email"), FieldPanel("footer_text")]
+
+    class Meta:
+        verbose_name = _("site settings")

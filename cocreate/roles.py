@@ -1,0 +1,66 @@
+"""The platform's roles, kept as Django groups so that Wagtail's group admin can manage them.
+
+``ROLE_PERMISSIONS`` is the single source of what each role may do; the ``sync_roles`` migration and
+``roles_sync()`` apply it. Code asks ``has_role(user, Role.PRODUCT_MANAGER)`` rather than naming groups.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    BOARD_MEMBER = "board_member", _("Board member")
+    PRODUCT_MANAGER = "product_manager", _("Product manager")
+    FINANCE = "finance", _("Finance")
+
+
+GROUP_NAMES: dict[Role, str] = {
+    Role.CUSTOMER: "Customers",
+    Role.BOARD_MEMBER: "Board members",
+    Role.PRODUCT_MANAGER: "Product managers",
+    Role.FINANCE: "Finance",
+}
+
+# (app_label, codename) pairs; apps add their own permissions here as they grow.
+ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
+    Role.CUSTOMER: [],
+    Role.BOARD_MEMBER: [],
+    Role.PRODUCT_MANAGER: [
+        ("wagtailadmin", "access_admin"),
+        ("cocreate", "view_organisation"),
+        ("cocreate", "view_user"),
+    ],
+    Role.FINANCE: [
+        ("wagtailadmin", "access_admin"),
+        ("cocreate", "view_organisation"),
+        ("cocreate", "view_user"),
+    ],
+}
+
+
+def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
+    """True for an active user in the role's group; superusers hold every role."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    cached: set[str] | None = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        user._role_names = cached  # type: ignore[attr-defined]
+    return GROUP_NAMES[role] in cached
+
+
+def is_staff_role(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Product managers, finance and staff: the people who work for the company running cocreate."""
+    return (
+        bool(getattr(user, "is_staff", False)) or has_role(user, Role.PRODUCT_MANAGER) or has_role(user, Role.FINANCE)
+    )

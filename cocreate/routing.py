@@ -1,0 +1,13 @@
+"""Every WebSocket route of the platform, so the ASGI router and the authorisation matrix see one list."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from boards.routing import websocket_urlpatterns as board_routes
+from cocreate.consumers import PingConsumer
+
+websocket_urlpatterns = [
+    path("ws/ping/", PingConsumer.as_asgi()),
+    *board_routes,
+]

@@ -1,0 +1,18 @@
+"""Keep roles and the site tree in place after every ``migrate`` (and after a test database flush)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig, apps
+
+
+def after_migrate(sender: AppConfig, **kwargs: Any) -> None:
+    # post_migrate is sent once per app, in INSTALLED_APPS order; by the last one every app's
+    # permissions exist, so act only then.
+    if sender.label != list(apps.get_app_configs())[-1].label:
+        return
+    from cocreate.services import roles_sync, site_ensure
+
+    roles_sync()
+    site_ensure()

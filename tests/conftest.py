@@ -1,0 +1,73 @@
+"""Fixtures shared by every test: users for each role, API clients, and a clean cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
+
+from cocreate.models import User
+from cocreate.roles import Role
+from tests.factories import OrganisationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """Rate limits and cached figures live in the cache; no test may see another's."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def site(db: None):
+    """The Wagtail home page and default site (recreated if a transactional test flushed them)."""
+    from cocreate.services import site_ensure
+
+    return site_ensure()
+
+
+@pytest.fixture
+def customer(db: None) -> User:
+    return UserFactory(roles=[Role.CUSTOMER], organisation=OrganisationFactory(tier="gold"))
+
+
+@pytest.fixture
+def other_customer(db: None) -> User:
+    return UserFactory(roles=[Role.CUSTOMER], organisation=OrganisationFactory(tier="silver"))
+
+
+@pytest.fixture
+def board_member(db: None) -> User:
+    return UserFactory(roles=[Role.CUSTOMER, Role.BOARD_MEMBER], organisation=OrganisationFactory(tier="gold"))
+
+
+@pytest.fixture
+def product_manager(db: None) -> User:
+    return UserFactory(roles=[Role.PRODUCT_MANAGER], is_staff=True)
+
+
+@pytest.fixture
+def finance(db: None) -> User:
+    return UserFactory(roles=[Role.FINANCE], is_staff=True)
+
+
+@pytest.fixture
+def superuser(db: None) -> User:
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+def logged_in_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def api_client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
