@@ -9,11 +9,10 @@ from typing import Any
 import factory
 from allauth.account.models import EmailAddress
 
+from cocreate.demo import DEMO_PASSWORD
 from cocreate.models import Organisation, User
 from cocreate.roles import Role
 from cocreate.services import role_grant
-
-DEMO_PASSWORD = "cocreate-demo-2026"
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
