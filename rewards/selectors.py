@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +67,7 @@ class _Sums:
     during: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def _kind(item: dict[str, Any]) -> str:
+def _kind(item: Mapping[str, Any]) -> str:
     """A reversal counts with the kind it reverses."""
     return str(item["reversal_of__kind"] or item["kind"])
 
@@ -92,8 +93,8 @@ def statements_for(*, period: Period, payee: User | None = None, agreement: Agre
     if agreement is not None:
         shares = shares.filter(terms__agreement=agreement)
     current: dict[tuple[int, int], TermsPayee] = {}
-    for share in shares.order_by("terms__effective_from"):
-        current[(share.terms.agreement_id, share.user_id)] = share
+    for share_row in shares.order_by("terms__effective_from"):
+        current[(share_row.terms.agreement_id, share_row.user_id)] = share_row
     keys |= set(current)
     agreements = Agreement.objects.in_bulk({a for a, _p in keys})
     users = User.objects.in_bulk({p for _a, p in keys})
