@@ -951,8 +951,8 @@ def _run_chunk(period: Period, run: RoyaltyRun, groups: dict[int, list[_Group]])
             for result in agreement_results:
                 result.run = run
             results.extend(agreement_results)
-            have = sorted((e.payee_id, e.kind, e.source_period_id, e.amount_minor) for e in existing[pk])
-            want = sorted((p.payee_id, p.kind, p.source_period_id, p.amount) for p in plan)
+            have = sorted((e.payee_id or 0, e.kind, e.source_period_id or 0, e.amount_minor) for e in existing[pk])
+            want = sorted((p.payee_id or 0, p.kind, p.source_period_id or 0, p.amount) for p in plan)
             if have == want:
                 continue
             for entry in existing[pk]:
