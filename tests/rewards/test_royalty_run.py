@@ -1,4 +1,4 @@
-"""Royalty runs: exact net × rate, rounded once, advance recouped, split by largest remainder, posted once."""
+"""Royalty runs: exact net x rate, rounded once, advance recouped, split by largest remainder, posted once."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def test_running_a_period_again_changes_nothing(finance) -> None:
 def test_half_even_agreements_round_exactly_half_a_cent_to_even(finance) -> None:
     up = agreement_make(codes=["UP"], actor=finance)
     even = agreement_make(codes=["EVEN"], rounding="half_even", actor=finance)
-    # 0.50 × 1% = 0.005: half-up → 0.01, half-even → 0.00.
+    # 0.50 x 1% = 0.005: half-up → 0.01, half-even → 0.00.
     sell(["UP,2026-07,EUR,0.50,0,0", "EVEN,2026-07,EUR,0.50,0,0"], actor=finance)
     services.royalty_run(period="2026-Q3")
     assert _payee_amounts(up) == [1]
@@ -81,7 +81,7 @@ def test_half_even_agreements_round_exactly_half_a_cent_to_even(finance) -> None
 
 def test_the_royalty_is_rounded_once_per_agreement_not_per_line(finance) -> None:
     agreement = agreement_make(actor=finance)
-    # Three lines of 0.40 each: per line 0.004 → 0.00; together 1.20 × 1% = 0.012 → 0.01.
+    # Three lines of 0.40 each: per line 0.004 → 0.00; together 1.20 x 1% = 0.012 → 0.01.
     sell(["SKU-1,2026-07,EUR,0.40,0,0"] * 3, actor=finance)
     services.royalty_run(period="2026-Q3")
     assert _payee_amounts(agreement) == [1]
@@ -114,7 +114,7 @@ def test_an_advance_is_recouped_before_the_split_and_earned_out_within_a_period(
 
 def test_a_negative_period_carries_forward_against_later_earnings(finance) -> None:
     agreement = agreement_make(actor=finance)
-    sell(["SKU-1,2026-04,EUR,100.00,600.00,0"], actor=finance)  # net −500.00 → royalty −5.00
+    sell(["SKU-1,2026-04,EUR,100.00,600.00,0"], actor=finance)  # net -500.00 → royalty -5.00
     services.royalty_run(period="2026-Q2")
     assert _payee_amounts(agreement, "2026-Q2") == []
     carry = LedgerEntry.objects.get(agreement=agreement, kind=LedgerEntry.Kind.CARRY_FORWARD)
@@ -181,12 +181,13 @@ def test_late_sales_after_close_post_as_adjustments_in_the_next_open_period(fina
     correction = SalesLine.objects.get(line_key="CN-7")
     assert correction.is_late
     assert correction.period.code == "2026-Q4"
-    assert correction.adjusts is not None and correction.adjusts.line_key.startswith("SKU-1|2026-07")
+    assert correction.adjusts is not None
+    assert correction.adjusts.line_key.startswith("SKU-1|2026-07")
     services.royalty_run(period="2026-Q4")
     adjustments = LedgerEntry.objects.filter(agreement=agreement, kind=LedgerEntry.Kind.ADJUSTMENT)
     assert {e.period.code for e in adjustments} == {"2026-Q4"}
     assert {e.source_period.code for e in adjustments} == {"2026-Q3"}
-    # Net late sales 201.00 × 1% = 2.01 → 1.01 / 1.00
+    # Net late sales 201.00 x 1% = 2.01 → 1.01 / 1.00
     assert list(adjustments.order_by("pk").values_list("amount_minor", flat=True)) == [101, 100]
     assert list(LedgerEntry.objects.filter(period__code="2026-Q3").values_list("pk", "amount_minor")) == closed_entries
     _assert_ledger_balances(agreement, "2026-Q4")
