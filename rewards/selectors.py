@@ -76,7 +76,8 @@ def statements_for(*, period: Period, payee: User | None = None, agreement: Agre
     """Statements for every (agreement, payee) with postings up to ``period`` or a share in it, optionally narrowed."""
     entries = LedgerEntry.objects.filter(period__start__lte=period.start)
     if payee is not None:
-        entries = entries.filter(Q(payee=payee) | Q(payee__isnull=True, agreement__terms__payees__user=payee))
+        theirs = TermsPayee.objects.filter(user=payee).values("terms__agreement_id")
+        entries = entries.filter(Q(payee=payee) | Q(payee__isnull=True, agreement_id__in=theirs))
     if agreement is not None:
         entries = entries.filter(agreement=agreement)
     sums: dict[tuple[int, int | None], _Sums] = defaultdict(_Sums)
