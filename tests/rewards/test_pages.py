@@ -184,3 +184,8 @@ def test_payout_actions_are_refused_to_other_roles(customer, calculated, finance
     assert logged_in_client(customer).post(f"/royalties/payouts/{payout.pk}/", {"action": "approve"}).status_code == 403
     payout.refresh_from_db()
     assert payout.status == "pending"
+
+
+def test_the_wagtail_admin_shows_the_royalties_menu_to_finance_only(finance, product_manager) -> None:
+    assert "royalties-imports" in logged_in_client(finance).get("/cms/").content.decode()
+    assert "royalties-imports" not in logged_in_client(product_manager).get("/cms/").content.decode()
