@@ -286,7 +286,10 @@ def agreement_draft_open(
             )
     except IntegrityError:
         # A concurrent call for the same idea won the unique idea_id: return its agreement.
-        return Agreement.objects.get(idea_id=idea_id)
+        winner = Agreement.objects.filter(idea_id=idea_id).first()
+        if winner is None:
+            raise
+        return winner
     return agreement
 
 
@@ -1153,10 +1156,18 @@ def ledger_correct(
 
 
 def payee_balances(*, until: Period | None = None) -> dict[tuple[int, int], int]:
-    """Ledger balance per (agreement, payee) in minor units, summed exactly by the database."""
+    """Ledger balance per (agreement, payee) in minor units, summed exactly by the database.
+
+    With ``until``, earnings after that period are left out but every payout counts, whenever it was posted: a
+    payout made in a later period has already paid out part of this balance.
+    """
     entries = LedgerEntry.objects.filter(payee__isnull=False)
     if until is not None:
-        entries = entries.filter(period__start__lte=until.start)
+        entries = entries.filter(
+            Q(period__start__lte=until.start)
+            | Q(kind=LedgerEntry.Kind.PAYOUT)
+            | Q(reversal_of__kind=LedgerEntry.Kind.PAYOUT)
+        )
     return {
         (item["agreement_id"], item["payee_id"]): int(item["total"])
         for item in entries.values("agreement_id", "payee_id").annotate(total=Sum("amount_minor"))

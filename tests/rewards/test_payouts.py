@@ -78,3 +78,16 @@ def test_a_paid_payout_shows_on_the_next_statement(finance) -> None:
     assert posting_period.code != "2026-Q3"
     [statement] = selectors.statements_for(period=posting_period, payee=alice)
     assert (statement.opening, statement.paid, statement.closing) == (1000, -1000, 0)
+
+
+def test_a_balance_paid_in_a_later_period_is_not_paid_twice(finance) -> None:
+    alice = UserFactory()
+    agreement_make(payees=[alice], actor=finance)
+    sell(["SKU-1,2026-07,EUR,1000.00,0,0"], actor=finance)
+    services.royalty_run(period="2026-Q3")
+    services.period_close(actor=finance, period="2026-Q3")
+    [payout] = services.payouts_create(actor=finance, period="2026-Q3")
+    services.payout_approve(actor=finance, payout=payout)
+    services.payout_mark_paid(actor=finance, payout=payout, reference="BANK-1")
+    assert services.payouts_create(actor=finance, period="2026-Q3") == []
+    assert Payout.objects.count() == 1
