@@ -198,21 +198,25 @@ def _decimal(value: object, label: str) -> Decimal:
         raise MoneyError(f"{label} is not a number.") from None
 
 
+def _at_rate(amount: Decimal, rate_bp: int) -> Decimal:
+    # rate_bp / 10,000 is a shift of four decimal places: exact, and cheaper than a division.
+    return EXACT.multiply(amount, Decimal(rate_bp)).scaleb(-4, EXACT)
+
+
 def _royalty_to(position: Decimal, tiers: Sequence[Tier]) -> Decimal:
     """Royalty owed on cumulative net sales from 0 to ``position``; below 0 the first tier's rate applies."""
-    with localcontext(EXACT):
-        if position <= 0:
-            return position * tiers[0].rate_bp / BP_WHOLE
-        owed = Decimal(0)
-        floor = Decimal(0)
-        for tier in tiers:
-            top = position if tier.up_to is None else min(position, tier.up_to)
-            if top > floor:
-                owed += (top - floor) * tier.rate_bp / BP_WHOLE
-            if tier.up_to is None or position <= tier.up_to:
-                break
-            floor = tier.up_to
-        return owed
+    if position <= 0 or (len(tiers) == 1 and tiers[0].up_to is None):
+        return _at_rate(position, tiers[0].rate_bp)
+    owed = Decimal(0)
+    floor = Decimal(0)
+    for tier in tiers:
+        top = position if tier.up_to is None else min(position, tier.up_to)
+        if top > floor:
+            owed = EXACT.add(owed, _at_rate(EXACT.subtract(top, floor), tier.rate_bp))
+        if tier.up_to is None or position <= tier.up_to:
+            break
+        floor = tier.up_to
+    return owed
 
 
 def tiered_royalty(*, cumulative_before: Decimal, net_sales: Decimal, tiers: Sequence[Tier]) -> Decimal:
@@ -220,5 +224,6 @@ def tiered_royalty(*, cumulative_before: Decimal, net_sales: Decimal, tiers: Seq
 
     Negative net sales (returns) walk back down the same tiers, so a sale and its return cancel exactly.
     """
-    with localcontext(EXACT):
-        return _royalty_to(cumulative_before + net_sales, tiers) - _royalty_to(cumulative_before, tiers)
+    return EXACT.subtract(
+        _royalty_to(EXACT.add(cumulative_before, net_sales), tiers), _royalty_to(cumulative_before, tiers)
+    )

@@ -805,7 +805,7 @@ class _Posting:
     amount: int
 
 
-CHUNK = 200
+CHUNK = 500
 
 
 def royalty_run(*, period: str, run: RoyaltyRun | None = None) -> RoyaltyRun:
@@ -881,7 +881,9 @@ def _sales_groups(period: Period) -> dict[int, list[_Group]]:
         .order_by("agreement_id", "is_late", "month", "currency")
     )
     result: dict[int, dict[tuple[str, bool], _Group]] = defaultdict(dict)
-    for item in rows.iterator(chunk_size=5000):
+    # Not .iterator(): on PostgreSQL that opens a server-side cursor, which rules out a parallel aggregate, and the
+    # result has one row per (agreement, month, currency), not per line.
+    for item in rows:
         agreement_id, month, currency = item["agreement_id"], item["month"], item["currency"]
         target = currencies[agreement_id]
         source = period_code_for(month)

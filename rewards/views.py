@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from functools import wraps
@@ -135,7 +136,18 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = get_object_or_404(selectors.agreements_for(_user(request)), pk=pk)
     finance = selectors.is_finance(request.user)
     terms = agreement.current_terms
-    terms_form = TermsForm(prefix="terms")
+    initial = (
+        {
+            "rate_bp": terms.rate_bp,
+            "tiers": json.dumps(terms.tiers) if terms.tiers else "",
+            "rounding": terms.rounding,
+            "minimum_payout": money.from_minor(terms.minimum_payout_minor, agreement.currency),
+            "advance": money.from_minor(terms.advance_minor, agreement.currency),
+        }
+        if terms
+        else {}
+    )
+    terms_form = TermsForm(prefix="terms", initial=initial)
     products_form = ProductCodesForm(prefix="products")
     if request.method == "POST":
         action = request.POST.get("action")
@@ -286,10 +298,21 @@ def statement_list(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(exports.statements_csv(statements), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="statements-{period.code}.csv"'
         return response
+    shares = (
+        []
+        if finance
+        else [
+            (
+                agreement,
+                agreement.current_terms.payees.filter(user=_user(request)).first() if agreement.current_terms else None,
+            )
+            for agreement in selectors.agreements_for(_user(request))
+        ]
+    )
     return render(
         request,
         "rewards/statement_list.html",
-        {"periods": periods, "period": period, "statements": statements, "finance": finance},
+        {"periods": periods, "period": period, "statements": statements, "finance": finance, "shares": shares},
     )
 
 

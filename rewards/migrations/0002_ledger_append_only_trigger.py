@@ -5,7 +5,7 @@ from django.db import migrations
 CREATE = """
 CREATE OR REPLACE FUNCTION rewards_ledger_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'rewards_ledgerentry is append-only: post a reversal instead of %', TG_OP;
+    RAISE EXCEPTION USING MESSAGE = 'rewards_ledgerentry is append-only: post a reversal instead of ' || TG_OP;
 END;
 $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS rewards_ledger_append_only ON rewards_ledgerentry;

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django import template
 
 from rewards import money
@@ -16,3 +18,9 @@ def minor(value: int | None, currency: str) -> str:
         return money.format_minor(int(value), currency)
     except money.MoneyError:
         return str(value)
+
+
+@register.filter
+def as_json(value: object) -> str:
+    """Audit details as readable JSON (escaped by the template like any other text)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -189,3 +189,11 @@ def test_payout_actions_are_refused_to_other_roles(customer, calculated, finance
 def test_the_wagtail_admin_shows_the_royalties_menu_to_finance_only(finance, product_manager) -> None:
     assert "royalties-imports" in logged_in_client(finance).get("/cms/").content.decode()
     assert "royalties-imports" not in logged_in_client(product_manager).get("/cms/").content.decode()
+
+
+def test_a_payee_is_pointed_to_the_agreement_awaiting_their_consent(finance) -> None:
+    alice = UserFactory()
+    agreement = agreement_make(payees=[alice], consent=False, actor=finance)
+    html = logged_in_client(alice).get("/royalties/statements/").content.decode()
+    assert f"/royalties/agreements/{agreement.pk}/" in html
+    assert "your consent is needed" in html
