@@ -42,7 +42,8 @@ def test_service_emails_leave_only_after_commit_in_the_users_language(
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "hello_subject.txt").write_text("{% load i18n %}{% translate 'Log in' %}")
     (tmp_path / "t" / "hello_body.txt").write_text("Hello {{ user.public_name }}")
-    settings.TEMPLATES[0]["DIRS"] = [tmp_path, *settings.TEMPLATES[0]["DIRS"]]
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]}]
     user = UserFactory(display_name="Ada", preferred_language="zh-hans")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         email_user_on_commit(user=user, template="t/hello", context={}, idempotency_key="hello-1")
