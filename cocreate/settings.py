@@ -139,11 +139,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
-
-SSO_OIDC_PROVIDERS = env_json("SSO_OIDC_PROVIDERS", [])
-if SSO_OIDC_PROVIDERS:
-    INSTALLED_APPS.append("allauth.socialaccount.providers.openid_connect")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -305,6 +302,13 @@ LOGIN_REDIRECT_URL = "/accounts/profile/"
 LOGIN_URL = "/accounts/login/"
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
+SSO_OIDC_PROVIDERS = env_json("SSO_OIDC_PROVIDERS", [])
+if not isinstance(SSO_OIDC_PROVIDERS, list) or not all(
+    isinstance(p, dict) and {"provider_id", "client_id", "secret", "server_url"} <= p.keys() for p in SSO_OIDC_PROVIDERS
+):
+    raise ImproperlyConfigured(
+        "SSO_OIDC_PROVIDERS must be a JSON list of objects with provider_id, client_id, secret and server_url."
+    )
 if SSO_OIDC_PROVIDERS:
     # [{"provider_id": "acme", "name": "Acme SSO", "client_id": "...", "secret": "...", "server_url": "https://..."}]
     SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
