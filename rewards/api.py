@@ -8,6 +8,8 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, URLResolver, path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -27,7 +29,7 @@ def _out(name: str, fields: dict[str, serializers.Field[Any, Any, Any, Any]]) ->
 
 
 class IsFinance(BasePermission):
-    message = "Only finance may do this."
+    message = gettext_lazy("Only finance may do this.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return selectors.is_finance(request.user)
@@ -202,7 +204,7 @@ class SalesImportView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             return Response(
-                {"detail": "Send the CSV as the multipart field 'file'.", "code": "invalid", "errors": []},
+                {"detail": _("Send the CSV as the multipart field 'file'."), "code": "invalid", "errors": []},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         try:
@@ -288,7 +290,7 @@ class RunView(APIView):
     def post(self, request: Request) -> Response:
         period = request.data.get("period") if isinstance(request.data, dict) else None
         if not isinstance(period, str):
-            return Response({"detail": "Give the period as YYYY-Qn.", "code": "invalid"}, status=400)
+            return Response({"detail": _("Give the period as YYYY-Qn."), "code": "invalid"}, status=400)
         run = services.royalty_run_start(actor=_user(request), period=period)
         return Response(run_data(run), status=status.HTTP_202_ACCEPTED)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from cocreate.errors import NotFoundError, PermissionDeniedError
 from cocreate.models import User
@@ -39,7 +40,7 @@ class Statement:
     carried_forward: int = 0
     minimum_payout: int = 0
 
-    AMOUNTS = ("opening", "earned", "adjustments", "recouped", "paid", "payable", "carried_forward", "closing")
+    AMOUNTS = ("opening", "earned", "adjustments", "recouped", "paid", "closing", "payable", "carried_forward")
 
     def amount(self, name: str) -> str:
         return money.format_minor(getattr(self, name), self.currency)
@@ -136,14 +137,14 @@ def statements_for(*, period: Period, payee: User | None = None, agreement: Agre
 def statement_get(*, viewer: User, agreement_id: int, payee_id: int, period: Period) -> Statement:
     """A single statement; finance sees any, a payee only their own."""
     if not is_finance(viewer) and viewer.pk != payee_id:
-        raise PermissionDeniedError("You may only see your own statements.")
+        raise PermissionDeniedError(_("You may only see your own statements."))
     payee = User.objects.filter(pk=payee_id).first()
     agreement = Agreement.objects.filter(pk=agreement_id).first()
     if payee is None or agreement is None:
-        raise NotFoundError("No such statement.")
+        raise NotFoundError(_("No such statement."))
     found = [s for s in statements_for(period=period, payee=payee, agreement=agreement) if s.payee.pk == payee_id]
     if not found:
-        raise NotFoundError("No such statement.")
+        raise NotFoundError(_("No such statement."))
     return found[0]
 
 
