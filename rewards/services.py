@@ -526,13 +526,28 @@ class _ParsedLine:
 
 
 def sales_import_csv(*, actor: User | None, file_name: str, content: bytes) -> SalesImport:
-    """Import net sales from CSV, all or nothing.
+    """Import net sales from CSV, all or nothing, in this process (the API and the shell command).
 
     Columns ``product_code, month (YYYY-MM), currency, gross_sales, returns, discounts`` and optionally ``territory,
     channel, line_id``. Any bad row rejects the whole file with every error listed (``SalesImportError``); the same
     file twice, or a line key seen before, is refused. Lines for a closed quarter are booked into the next open one as
     adjustments pointing at the original line. Progress is written to the import row while rows are checked.
     """
+    record, text = _import_begin(actor=actor, file_name=file_name, content=content)
+    return sales_import_process(record=record, text=text)
+
+
+def sales_import_start(*, actor: User | None, file_name: str, content: bytes) -> SalesImport:
+    """Check the file's encoding and novelty now, then import it in a Celery task (on commit); the import row shows
+    status and progress meanwhile. Used by the upload page, so a long file does not hold the browser's request."""
+    record, _text = _import_begin(actor=actor, file_name=file_name, content=content)
+    from rewards.tasks import sales_import_task
+
+    transaction.on_commit(lambda: sales_import_task.delay(record.pk))
+    return record
+
+
+def _import_begin(*, actor: User | None, file_name: str, content: bytes) -> tuple[SalesImport, str]:
     _require_finance(actor)
     digest = hashlib.sha256(content).hexdigest()
     earlier = SalesImport.objects.exclude(status=SalesImport.Status.FAILED).filter(file_hash=digest).first()
@@ -543,7 +558,20 @@ def sales_import_csv(*, actor: User | None, file_name: str, content: bytes) -> S
             code="duplicate_file",
         )
     text = _decode(content)
-    record = SalesImport.objects.create(file_name=file_name[:255], file_hash=digest, created_by=actor)
+    try:
+        with transaction.atomic():
+            record = SalesImport.objects.create(
+                file_name=file_name[:255], file_hash=digest, created_by=actor, source=content
+            )
+    except IntegrityError:
+        raise ConflictError(_("This file is being imported right now."), code="duplicate_file") from None
+    return record, text
+
+
+def sales_import_process(*, record: SalesImport, text: str | None = None) -> SalesImport:
+    """Validate and store an import begun by ``_import_begin``; on any problem the row records every error."""
+    if text is None:
+        text = _decode(bytes(record.source or b""))
     try:
         parsed = _sales_validate(record, text)
         _sales_store(record, parsed)
@@ -555,8 +583,8 @@ def sales_import_csv(*, actor: User | None, file_name: str, content: bytes) -> S
         error.sales_import = record
         raise
     except IntegrityError:
-        # Another import stored the same file or line keys between our checks and our insert.
-        message = _("Another import stored the same file or lines at the same moment; nothing was imported.")
+        # Another import stored the same line keys between our checks and our insert.
+        message = _("Another import stored the same lines at the same moment; nothing was imported.")
         SalesImport.objects.filter(pk=record.pk).update(
             status=SalesImport.Status.FAILED, errors=[RowError(0, "", message).as_dict()], finished_at=timezone.now()
         )

@@ -6,8 +6,8 @@ import logging
 
 from cocreate.celery import app
 from cocreate.errors import DomainError
-from rewards.models import RoyaltyRun
-from rewards.services import royalty_run
+from rewards.models import RoyaltyRun, SalesImport
+from rewards.services import royalty_run, sales_import_process
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +25,18 @@ def royalty_run_task(run_id: int) -> None:
         royalty_run(period=run.period.code, run=run)
     except DomainError as error:
         logger.info("royalty run %s failed: %s", run_id, error.message)
+
+
+@app.task(acks_late=True)
+def sales_import_task(import_id: int) -> None:
+    """Process an uploaded sales file; errors are recorded on the import row for the page to list.
+
+    Safe to deliver twice: only an import still processing and with no lines yet is worked on.
+    """
+    record = SalesImport.objects.filter(pk=import_id, status=SalesImport.Status.PROCESSING).first()
+    if record is None or record.lines.exists():
+        return
+    try:
+        sales_import_process(record=record)
+    except DomainError as error:
+        logger.info("sales import %s failed: %s", import_id, error.message)

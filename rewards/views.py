@@ -213,15 +213,10 @@ def import_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            record = services.sales_import_csv(actor=_user(request), file_name=upload.name, content=upload.read())
-        except services.SalesImportError as error:
-            messages.error(request, error.message)
-            if error.sales_import is not None:
-                return redirect("rewards:import", pk=error.sales_import.pk)
+            record = services.sales_import_start(actor=_user(request), file_name=upload.name, content=upload.read())
         except DomainError as error:
             form.add_error("file", error.message)
         else:
-            messages.success(request, _("Imported %(n)s sales lines.") % {"n": record.rows_done})
             return redirect("rewards:import", pk=record.pk)
     return render(
         request,

@@ -144,13 +144,21 @@ def test_upload_import_run_close_and_pay_through_the_pages(finance, django_captu
     agreement_make(payees=[alice], actor=finance)
     client = logged_in_client(finance)
     upload = SimpleUploadedFile("q3.csv", csv_bytes("SKU-1,2026-07,EUR,1000.00,0,0,DE,retail"))
-    response = client.post("/royalties/imports/", {"file": upload})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/royalties/imports/", {"file": upload})
     assert response.status_code == 302
     assert SalesLine.objects.count() == 1
     assert "SKU-1" in client.get(response["Location"]).content.decode()
     bad = SimpleUploadedFile("bad.csv", csv_bytes("SKU-1,2026-7,EUR,1000.00,0,0,DE,retail"))
-    detail = client.post("/royalties/imports/", {"file": bad}, follow=True).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/royalties/imports/", {"file": bad})
+    detail = client.get(response["Location"]).content.decode()
     assert "is not a month" in detail
+    assert "nothing was imported" in detail
+    again = SimpleUploadedFile("q3.csv", csv_bytes("SKU-1,2026-07,EUR,1000.00,0,0,DE,retail"))
+    refused = client.post("/royalties/imports/", {"file": again})
+    assert refused.status_code == 200
+    assert "already imported" in refused.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/royalties/periods/", {"action": "run", "run-period": "2026-Q3"})
     run = RoyaltyRun.objects.get()
@@ -197,3 +205,22 @@ def test_a_payee_is_pointed_to_the_agreement_awaiting_their_consent(finance) -> 
     html = logged_in_client(alice).get("/royalties/statements/").content.decode()
     assert f"/royalties/agreements/{agreement.pk}/" in html
     assert "your consent is needed" in html
+
+
+def test_an_uploaded_file_is_processed_by_the_task_with_progress_on_the_row(finance) -> None:
+    from rewards.models import SalesImport
+    from rewards.services import sales_import_start
+    from rewards.tasks import sales_import_task
+
+    agreement_make(actor=finance)
+    record = sales_import_start(
+        actor=finance, file_name="q.csv", content=csv_bytes(*[f"SKU-1,2026-07,EUR,1,0,0,T{n}," for n in range(1500)])
+    )
+    assert (record.status, record.rows_total, record.rows_done) == ("processing", 0, 0)
+    assert not SalesLine.objects.exists()
+    sales_import_task(record.pk)
+    sales_import_task(record.pk)
+    record = SalesImport.objects.get(pk=record.pk)
+    assert (record.status, record.rows_total, record.rows_done) == ("completed", 1500, 1500)
+    assert bytes(record.source).startswith(b"product_code")
+    assert SalesLine.objects.count() == 1500
