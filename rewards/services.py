@@ -120,6 +120,15 @@ def period_close(*, actor: User | None, period: str) -> Period:
             _("Run period %(code)s (again) before closing it: it has sales that are not calculated.")
             % {"code": row.code}
         )
+    earlier = (
+        Period.objects.filter(start__lt=row.start)
+        .exclude(state=Period.State.CLOSED)
+        .filter(Q(sales_lines__isnull=False) | Q(ledger__isnull=False))
+        .order_by("start")
+        .first()
+    )
+    if earlier is not None:
+        raise DomainError(_("Close %(code)s first: periods close in order.") % {"code": earlier.code})
     changed = Period.objects.filter(pk=row.pk, state=Period.State.CALCULATED).update(
         state=Period.State.CLOSED, closed_at=timezone.now(), closed_by=actor
     )
@@ -874,6 +883,9 @@ def royalty_run(*, period: str, run: RoyaltyRun | None = None) -> RoyaltyRun:
         Period.objects.filter(pk=row.pk, state=Period.State.OPEN).update(
             state=Period.State.CALCULATED, calculated_at=timezone.now()
         )
+        if posted:
+            # Later periods carried this one's balances forward: they must be run again before they can close.
+            Period.objects.filter(start__gt=row.start, state=Period.State.CALCULATED).update(state=Period.State.OPEN)
         RoyaltyRun.objects.filter(pk=run.pk).update(status=RoyaltyRun.Status.DONE, finished_at=timezone.now())
     except DomainError as error:
         RoyaltyRun.objects.filter(pk=run.pk).update(

@@ -298,3 +298,30 @@ def _random_shares(rng, count):
 
     cuts = sorted(rng.sample(range(1, BP_WHOLE), count - 1))
     return [b - a for a, b in zip([0, *cuts], [*cuts, BP_WHOLE], strict=True)]
+
+
+def test_periods_close_in_order(finance) -> None:
+    agreement_make(actor=finance)
+    sell(["SKU-1,2026-04,EUR,100.00,0,0", "SKU-1,2026-07,EUR,100.00,0,0"], actor=finance)
+    services.royalty_run(period="2026-Q2")
+    services.royalty_run(period="2026-Q3")
+    with pytest.raises(DomainError, match="Close 2026-Q2 first"):
+        services.period_close(actor=finance, period="2026-Q3")
+    services.period_close(actor=finance, period="2026-Q2")
+    services.period_close(actor=finance, period="2026-Q3")
+
+
+def test_a_changed_earlier_period_sends_later_calculated_periods_back_to_open(finance) -> None:
+    agreement = agreement_make(actor=finance)
+    sell(["SKU-1,2026-04,EUR,100.00,600.00,0", "SKU-1,2026-07,EUR,800.00,0,0"], actor=finance)
+    services.royalty_run(period="2026-Q2")
+    services.royalty_run(period="2026-Q3")
+    assert _payee_amounts(agreement) == [300]
+    sell(["SKU-1,2026-05,EUR,500.00,0,0"], actor=finance)  # Q2 is now 0.00, no deficit to carry
+    services.royalty_run(period="2026-Q2")
+    assert Period.objects.get(code="2026-Q3").state == Period.State.OPEN
+    services.royalty_run(period="2026-Q3")
+    assert _payee_amounts(agreement) == [300, 800]
+    assert LedgerEntry.objects.filter(agreement=agreement, period__code="2026-Q3", kind="reversal").count() == 2
+    _assert_ledger_balances(agreement, "2026-Q2")
+    _assert_ledger_balances(agreement, "2026-Q3")
