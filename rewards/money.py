@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 
+from django.utils.translation import gettext as _
+
 BP_WHOLE = 10_000  # basis points in 100%
 
 # ISO 4217 codes with their minor-unit exponent. Our own table on purpose: payment providers disagree on a few
@@ -47,7 +49,9 @@ def currency_exponent(currency: str) -> int:
     try:
         return CURRENCY_EXPONENTS[currency]
     except KeyError:
-        raise MoneyError(f"Unknown currency {currency!r}: use an ISO 4217 code such as EUR, USD or JPY.") from None
+        raise MoneyError(
+            _("Unknown currency %(code)r: use an ISO 4217 code such as EUR, USD or JPY.") % {"code": currency}
+        ) from None
 
 
 def is_currency(code: str) -> bool:
@@ -62,7 +66,7 @@ def to_minor(amount: Decimal, currency: str, *, rounding: str) -> int:
     if not isinstance(amount, Decimal):
         raise TypeError("to_minor takes a Decimal, never a float")
     if rounding not in _DECIMAL_ROUNDING:
-        raise MoneyError(f"Unknown rounding mode {rounding!r}.")
+        raise MoneyError(_("Unknown rounding mode %(mode)r.") % {"mode": rounding})
     exponent = currency_exponent(currency)
     with localcontext(EXACT):
         scaled = amount.scaleb(exponent)
@@ -75,7 +79,10 @@ def exact_minor(amount: Decimal, currency: str) -> int:
     with localcontext(EXACT):
         scaled = amount.scaleb(exponent)
         if scaled != scaled.to_integral_value():
-            raise MoneyError(f"{amount} has more decimal places than {currency} allows ({exponent}).")
+            raise MoneyError(
+                _("%(amount)s has more decimal places than %(currency)s allows (%(places)s).")
+                % {"amount": amount, "currency": currency, "places": exponent}
+            )
         return int(scaled)
 
 
@@ -95,9 +102,11 @@ def parse_amount(text: str) -> Decimal:
     """A plain decimal number as ERP exports write it: digits, an optional sign and one '.'; no grouping, no exponent."""
     cleaned = text.strip()
     body = cleaned[1:] if cleaned[:1] in "+-" else cleaned
-    whole, _, fraction = body.partition(".")
+    whole, _dot, fraction = body.partition(".")
     if not body or not (whole or fraction) or not (whole + fraction).isdigit() or not whole.isascii():
-        raise MoneyError(f"{text!r} is not a number (write it like 1234.56, without thousands separators).")
+        raise MoneyError(
+            _("%(text)r is not a number (write it like 1234.56, without thousands separators).") % {"text": text}
+        )
     return Decimal(cleaned)
 
 
@@ -108,7 +117,7 @@ def split_largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
     earlier payee. A negative total is split as its absolute value and negated, so a reversal mirrors the original.
     """
     if not weights or any(weight <= 0 for weight in weights):
-        raise MoneyError("Every share must be positive.")
+        raise MoneyError(_("Every share must be positive."))
     if total < 0:
         return [-part for part in split_largest_remainder(-total, weights)]
     whole_weight = sum(weights)
@@ -119,14 +128,14 @@ def split_largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
         parts.append(whole)
         remainders.append((-remainder, index))
     leftover = total - sum(parts)
-    for _, index in sorted(remainders)[:leftover]:
+    for _remainder, index in sorted(remainders)[:leftover]:
         parts[index] += 1
     return parts
 
 
 def shares_validate(shares_bp: Sequence[int]) -> None:
     if not shares_bp or any(share <= 0 for share in shares_bp) or sum(shares_bp) != BP_WHOLE:
-        raise MoneyError("Payee shares must be positive and sum to exactly 10,000 basis points.")
+        raise MoneyError(_("Payee shares must be positive and sum to exactly 10,000 basis points."))
 
 
 def split_by_shares(total: int, shares_bp: Sequence[int]) -> list[int]:
@@ -143,7 +152,7 @@ def split_by_shares(total: int, shares_bp: Sequence[int]) -> list[int]:
 def equal_shares_bp(count: int) -> list[int]:
     """Equal basis-point shares for ``count`` payees, the leftover points to the earlier ones (3 → 3334/3333/3333)."""
     if count <= 0:
-        raise MoneyError("At least one payee is needed.")
+        raise MoneyError(_("At least one payee is needed."))
     base, extra = divmod(BP_WHOLE, count)
     return [base + (1 if index < extra else 0) for index in range(count)]
 
@@ -167,35 +176,35 @@ def tiers_parse(raw: Iterable[dict[str, object]] | None, *, default_rate_bp: int
     tiers: list[Tier] = []
     for position, item in enumerate(items, start=1):
         if not isinstance(item, dict) or "rate_bp" not in item or "up_to" not in item:
-            raise MoneyError(f"Tier {position} needs 'up_to' and 'rate_bp'.")
+            raise MoneyError(_("Tier %(n)s needs 'up_to' and 'rate_bp'.") % {"n": position})
         bound = item["up_to"]
-        up_to = None if bound is None else _decimal(bound, f"Tier {position} 'up_to'")
+        up_to = None if bound is None else _decimal(bound, _("Tier %(n)s 'up_to'") % {"n": position})
         if up_to is not None and (up_to <= 0 or (tiers and tiers[-1].up_to is not None and up_to <= tiers[-1].up_to)):
-            raise MoneyError(f"Tier {position}: bounds must be positive and rise from tier to tier.")
+            raise MoneyError(_("Tier %(n)s: bounds must be positive and rise from tier to tier.") % {"n": position})
         if tiers and tiers[-1].up_to is None:
-            raise MoneyError("Only the last tier may be open-ended (up_to null).")
+            raise MoneyError(_("Only the last tier may be open-ended (up_to null)."))
         rate = item["rate_bp"]
         if not isinstance(rate, int) or isinstance(rate, bool):
-            raise MoneyError(f"Tier {position}: rate_bp must be a whole number of basis points.")
+            raise MoneyError(_("Tier %(n)s: rate_bp must be a whole number of basis points.") % {"n": position})
         tiers.append(Tier(up_to=up_to, rate_bp=_rate(rate)))
     if tiers[-1].up_to is not None:
-        raise MoneyError("The last tier must be open-ended (up_to null).")
+        raise MoneyError(_("The last tier must be open-ended (up_to null)."))
     return tiers
 
 
 def _rate(rate_bp: int) -> int:
     if rate_bp < 0 or rate_bp > BP_WHOLE:
-        raise MoneyError("A rate must be between 0 and 10,000 basis points.")
+        raise MoneyError(_("A rate must be between 0 and 10,000 basis points."))
     return rate_bp
 
 
 def _decimal(value: object, label: str) -> Decimal:
     if isinstance(value, float):
-        raise MoneyError(f"{label} must be a decimal string, not a float.")
+        raise MoneyError(_("%(label)s must be a decimal string, not a float.") % {"label": label})
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        raise MoneyError(f"{label} is not a number.") from None
+        raise MoneyError(_("%(label)s is not a number.") % {"label": label}) from None
 
 
 def _at_rate(amount: Decimal, rate_bp: int) -> Decimal:
