@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from cocreate.models import Organisation, User
 from cocreate.roles import Role, has_role
@@ -97,8 +98,8 @@ def ideas_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Idea]:
         return Idea.objects.all()
     public = Q(status__in=PUBLIC_STATUSES)
     if user.is_authenticated:
-        public |= Q(creator_id=user.pk) | Q(cocreators__user_id=user.pk)
-        return Idea.objects.filter(public).distinct()
+        invited = IdeaCoCreator.objects.filter(user_id=user.pk).values("idea_id")
+        public |= Q(creator_id=user.pk) | Q(pk__in=invited)
     return Idea.objects.filter(public)
 
 
@@ -154,3 +155,48 @@ def idea_demand(*, idea: Idea) -> dict[str, Any]:
         "proxies": totals["proxies"],
         "no_organisation": totals["no_organisation"],
     }
+
+
+def ideas_search(*, queryset: QuerySet[Idea], query: str, order_by_relevance: bool = False) -> Any:
+    """Full-text search through Wagtail search (PostgreSQL full text, SQLite FTS), keeping ``queryset``'s
+    filters and, unless asked for relevance, its ordering. Returns a sliceable, countable result."""
+    from wagtail.search.backends import get_search_backend
+
+    return get_search_backend().search(query, queryset, order_by_relevance=order_by_relevance)
+
+
+def similar_ideas(*, query: str, campaign_id: int | None = None, limit: int = 5) -> list[Idea]:
+    """Public ideas matching any word of ``query`` (at least three letters typed), best match first."""
+    if len(query.strip()) < 3:
+        return []
+    from wagtail.search.backends import get_search_backend
+
+    ideas = Idea.objects.filter(status__in=PUBLIC_STATUSES - {Idea.Status.MERGED})
+    if campaign_id is not None:
+        ideas = ideas.filter(campaign_id=campaign_id)
+    backend = get_search_backend()
+    results = list(backend.search(query, ideas, operator="or")[:limit])
+    if not results:
+        results = list(backend.autocomplete(query, ideas)[:limit])
+    return results
+
+
+def with_account_revenue(queryset: QuerySet[Idea]) -> QuerySet[Idea]:
+    """Annotate ``account_revenue``: the total annual revenue of the distinct organisations whose members'
+    support counts on each idea (one correlated subquery, no per-row queries)."""
+    organisations = Support.objects.filter(idea_id=OuterRef(OuterRef("pk")), counts=True).values(
+        "user__organisation_id"
+    )
+    revenue = (
+        Organisation.objects.filter(pk__in=organisations)
+        .annotate(group=Value(1))
+        .values("group")
+        .annotate(total=Sum("annual_revenue"))
+        .values("total")
+    )
+    return queryset.annotate(
+        account_revenue=Coalesce(
+            Subquery(revenue, output_field=DecimalField(max_digits=20, decimal_places=2)),
+            Value(0, output_field=DecimalField(max_digits=20, decimal_places=2)),
+        )
+    )
