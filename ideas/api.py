@@ -24,13 +24,13 @@ from ideas import selectors, services
 from ideas.models import Comment, Idea, IdeaCampaignPage, Support
 
 ORDERINGS = {
-    "-supporters": ("-supporters_count", "-pk"),
-    "supporters": ("supporters_count", "pk"),
-    "-published": ("-published_at", "-pk"),
-    "published": ("published_at", "pk"),
-    "deadline": ("deadline", "pk"),
-    "-trending": ("-trending_score", "-pk"),
-    "-created": ("-created_at", "-pk"),
+    "-supporters": ("-supporters_count", "-id"),
+    "supporters": ("supporters_count", "id"),
+    "-published": ("-published_at", "-id"),
+    "published": ("published_at", "id"),
+    "deadline": ("deadline", "id"),
+    "-trending": ("-trending_score", "-id"),
+    "-created": ("-created_at", "-id"),
 }
 
 
@@ -256,7 +256,7 @@ class CommentListView(generics.ListCreateAPIView[Comment]):
 
     def get_queryset(self) -> QuerySet[Comment]:
         idea = _idea_for(self.request, self.kwargs["pk"])
-        return Comment.objects.filter(idea=idea, hidden_at__isnull=True).select_related("author").order_by("pk")
+        return Comment.objects.filter(idea=idea, hidden_at__isnull=True).select_related("author").order_by("id")
 
     @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -352,7 +352,7 @@ class CampaignListView(generics.ListAPIView[IdeaCampaignPage]):
     serializer_class = CampaignSerializer
 
     def get_queryset(self) -> QuerySet[IdeaCampaignPage]:
-        return IdeaCampaignPage.objects.live().order_by("-first_published_at", "pk")
+        return IdeaCampaignPage.objects.live().order_by("-first_published_at", "id")
 
 
 class SimilarView(APIView):

@@ -204,6 +204,13 @@ class Idea(index.Indexed, models.Model):  # type: ignore[django-manager-missing]
         index.AutocompleteField("title"),
         index.FilterField("campaign_id"),
         index.FilterField("status"),
+        # Search results keep the list's ordering, so every sort key must be indexed too.
+        index.FilterField("supporters_count"),
+        index.FilterField("published_at"),
+        index.FilterField("created_at"),
+        index.FilterField("deadline"),
+        index.FilterField("trending_score"),
+        index.FilterField("id"),
     ]
 
     class Meta:

@@ -34,10 +34,10 @@ from ideas.models import (
 )
 
 SORTS = {
-    "trending": ("-trending_score", "-supporters_count", "-pk"),
-    "supported": ("-supporters_count", "-published_at", "-pk"),
-    "newest": ("-published_at", "-pk"),
-    "ending": ("deadline", "-pk"),
+    "trending": ("-trending_score", "-supporters_count", "-id"),
+    "supported": ("-supporters_count", "-published_at", "-id"),
+    "newest": ("-published_at", "-id"),
+    "ending": ("deadline", "-id"),
 }
 SORT_LABELS = {"trending": "Trending", "supported": "Most supported", "newest": "Newest", "ending": "Ending soon"}
 LISTED_STATUSES = sorted(PUBLIC_STATUSES - {Idea.Status.MERGED})
@@ -95,7 +95,7 @@ def _popular_tags(campaign: IdeaCampaignPage) -> list[str]:
     rows = (
         IdeaTag.objects.filter(content_object__campaign=campaign, content_object__status=Idea.Status.PUBLISHED)
         .values("tag__name")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("id"))
         .order_by("-n", "tag__name")[:12]
     )
     return [row["tag__name"] for row in rows]
@@ -109,7 +109,7 @@ def index(request: HttpRequest) -> HttpResponse:
     counts = dict(
         Idea.objects.filter(status=Idea.Status.PUBLISHED)
         .values("campaign_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("id"))
         .values_list("campaign_id", "n")
     )
     for campaign in campaigns:
@@ -143,10 +143,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         .prefetch_related(
             Prefetch(
                 "replies",
-                queryset=Comment.objects.filter(hidden_at__isnull=True).select_related("author").order_by("pk"),
+                queryset=Comment.objects.filter(hidden_at__isnull=True).select_related("author").order_by("id"),
             )
         )
-        .order_by("pk")
+        .order_by("id")
     )
     support = Support.objects.filter(idea=idea, user_id=user.pk).first() if user.is_authenticated else None
     following = user.is_authenticated and Follow.objects.filter(idea=idea, user_id=user.pk).exists()
@@ -318,7 +318,7 @@ def invitation(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _idea_list(request: HttpRequest, ideas: Any, title: str, empty: str) -> HttpResponse:
     page = Paginator(
-        ideas.select_related("campaign", "creator").prefetch_related("tags").order_by("-created_at", "-pk"), PAGE_SIZE
+        ideas.select_related("campaign", "creator").prefetch_related("tags").order_by("-created_at", "-id"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     return render(
         request, "ideas/idea_list.html", {"page_obj": page, "ideas": page.object_list, "title": title, "empty": empty}
@@ -365,7 +365,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your preference was saved."))
             return redirect("ideas:notifications")
     page = Paginator(
-        Notification.objects.filter(user=user).select_related("idea").order_by("-created_at", "-pk"), 30
+        Notification.objects.filter(user=user).select_related("idea").order_by("-created_at", "-id"), 30
     ).get_page(request.GET.get("page"))
     return render(
         request,
@@ -479,7 +479,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
             silver=Count("supports", filter=Q(supports__counts=True, supports__user__organisation__tier="silver")),
             bronze=Count("supports", filter=Q(supports__counts=True, supports__user__organisation__tier="bronze")),
         )
-        .order_by("pk")
+        .order_by("id")
     )
     header = [
         "id",
