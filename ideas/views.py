@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cocreate.errors import DomainError, PermissionDeniedError
+from cocreate.errors import DomainError
 from cocreate.models import User
 from cocreate.roles import Role, has_role
 from ideas import forms, selectors, services
@@ -47,7 +48,7 @@ PAGE_SIZE = 20
 def _user(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):
-        raise PermissionDeniedError(_("Please log in."))
+        raise PermissionDenied(_("Please log in."))
     return user
 
 
@@ -184,7 +185,7 @@ def submit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(IdeaCampaignPage.objects.live(), pk=campaign_id)
     user = _user(request)
     if not selectors.campaign_for_user(campaign=campaign, user=user):
-        raise PermissionDeniedError(_("You may not submit ideas to this campaign."))
+        raise PermissionDenied(_("You may not submit ideas to this campaign."))
     again = None
     if again_id := request.GET.get("again", ""):
         again = Idea.objects.filter(pk=again_id if again_id.isdigit() else 0, creator=user).first()
@@ -222,7 +223,7 @@ def resubmit(request: HttpRequest, pk: int) -> HttpResponse:
     idea = _idea_or_404(request, pk)
     user = _user(request)
     if idea.creator_id != user.pk:
-        raise PermissionDeniedError(_("Only the creator may resubmit this idea."))
+        raise PermissionDenied(_("Only the creator may resubmit this idea."))
     initial = {
         "title": idea.title,
         "summary": idea.summary,
@@ -382,7 +383,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def _require_pm(request: HttpRequest) -> User:
     user = _user(request)
     if not has_role(user, Role.PRODUCT_MANAGER):
-        raise PermissionDeniedError(_("Only product managers may see this."))
+        raise PermissionDenied(_("Only product managers may see this."))
     return user
 
 
@@ -522,7 +523,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
                     _csv_safe(idea.creator.public_name),
                     idea.supporters_count,
                     idea.accounts,
-                    idea.account_revenue,
+                    f"{idea.account_revenue:.2f}",
                     idea.gold,
                     idea.silver,
                     idea.bronze,
