@@ -918,6 +918,15 @@ def comment_hide(*, comment: Comment, moderator: User) -> Comment:
     return comment
 
 
+def report_dismiss(*, report: Report, moderator: User) -> Report:
+    _require_pm(moderator)
+    Report.objects.filter(pk=report.pk, resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), resolved_by=moderator
+    )
+    report.refresh_from_db()
+    return report
+
+
 def report_create(*, reporter: User, idea: Idea, comment: Comment | None = None, reason: str) -> Report:
     """Report abusive content to the moderators (once per person and item)."""
     if not reporter.is_authenticated:
