@@ -597,7 +597,8 @@ def _open_royalty_agreement_on_commit(*, idea: Idea, product_codes: list[str]) -
             creator_ids=creator_ids,
         )
 
-    transaction.on_commit(open_agreement)
+    # robust: the idea's status is already committed; a failure in rewards is logged, not turned into a 500.
+    transaction.on_commit(open_agreement, robust=True)
 
 
 def ideas_expire(*, now: datetime | None = None) -> list[int]:
