@@ -173,7 +173,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "progress": min(100, round(100 * idea.supporters_count / next_goal)) if next_goal else 100,
         "comment_form": forms.CommentForm(),
         "importance_choices": Support.Importance.choices[1:],
-        "allowed_moves": sorted(services.ALLOWED_MOVES.get(idea.status, ())),
+        # Forward moves first, archiving last.
+        "allowed_moves": sorted(services.ALLOWED_MOVES.get(idea.status, ()), key=lambda s: (s == "archived", s)),
         "status_labels": dict(Idea.Status.choices),
         "now": timezone.now(),
     }
