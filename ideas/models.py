@@ -101,9 +101,13 @@ class IdeaCampaignPage(Page):
         verbose_name_plural = _("idea campaigns")
 
     def milestone_list(self) -> list[tuple[int, int]]:
-        """The milestones as ``(supporters, days)`` pairs, sorted by supporters."""
-        pairs = [(int(block.value["supporters"]), int(block.value["days"])) for block in self.milestones]
-        return sorted(pairs) or list(DEFAULT_MILESTONES)
+        """The milestones as ``(supporters, days)`` pairs, sorted by supporters (parsed once per instance)."""
+        cached: list[tuple[int, int]] | None = self.__dict__.get("_milestone_pairs")
+        if cached is None:
+            pairs = [(int(block.value["supporters"]), int(block.value["days"])) for block in self.milestones]
+            cached = sorted(pairs) or list(DEFAULT_MILESTONES)
+            self.__dict__["_milestone_pairs"] = cached
+        return cached
 
     def resubmit_delay(self) -> timedelta:
         return timedelta(hours=self.resubmit_delay_hours)

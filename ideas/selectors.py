@@ -190,6 +190,7 @@ def with_account_revenue(queryset: QuerySet[Idea]) -> QuerySet[Idea]:
     )
     revenue = (
         Organisation.objects.filter(pk__in=organisations)
+        .order_by()
         .annotate(group=Value(1))
         .values("group")
         .annotate(total=Sum("annual_revenue"))

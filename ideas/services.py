@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -422,28 +422,80 @@ def support_add(
         raise ConflictError(_("This idea is not gathering support."), code="not_supportable")
     counts = not is_idea_creator(idea=idea, user=user)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Support.objects.create(
-                    idea=idea,
-                    user=user,
-                    importance=importance,
-                    would_buy=would_buy,
-                    quantity=quantity,
-                    is_proxy=recorded_by is not None,
-                    recorded_by=recorded_by,
-                    counts=counts,
-                )
-        except IntegrityError:
+        if not _support_insert(
+            idea=idea,
+            user=user,
+            importance=importance,
+            would_buy=would_buy,
+            quantity=quantity,
+            recorded_by=recorded_by,
+            counts=counts,
+        ):
             supporters = Idea.objects.values_list("supporters_count", flat=True).get(pk=idea.pk)
             return SupportResult(supporters=supporters, supported=True, created=False)
-        live = Idea.objects.filter(pk=idea.pk, status=Idea.Status.PUBLISHED)
-        changed = live.update(supporters_count=F("supporters_count") + 1) if counts else live.count()
-        if not changed:
+        changed = _count_change(idea_id=idea.pk, delta=1 if counts else 0)
+        if changed is None:
             raise ConflictError(_("This idea is not gathering support."), code="not_supportable")
-        Follow.objects.get_or_create(idea=idea, user=user)
-        supporters = _milestones_check(idea_id=idea.pk)
+        Follow.objects.bulk_create([Follow(idea=idea, user=user)], ignore_conflicts=True)
+        supporters, reached = changed
+        if _next_milestone_reached(idea=idea, supporters=supporters, reached=reached):
+            supporters = _milestones_check(idea_id=idea.pk)
     return SupportResult(supporters=supporters, supported=True, created=True)
+
+
+def _support_insert(
+    *,
+    idea: Idea,
+    user: User,
+    importance: str,
+    would_buy: bool | None,
+    quantity: int | None,
+    recorded_by: User | None,
+    counts: bool,
+) -> bool:
+    """Insert the support unless the person already supports the idea; True when this call inserted it.
+
+    ``ON CONFLICT DO NOTHING`` waits for a concurrent insert of the same pair to commit and then skips, so a
+    double click changes nothing, without a savepoint round trip.
+    """
+    table = Support._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (idea_id, user_id, created_at, importance, would_buy, quantity, is_proxy, "  # noqa: S608 - table name from the model
+            "recorded_by_id, counts, merged_from_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL) "
+            "ON CONFLICT (idea_id, user_id) DO NOTHING RETURNING id",
+            [
+                idea.pk,
+                user.pk,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                importance,
+                would_buy,
+                quantity,
+                recorded_by is not None,
+                recorded_by.pk if recorded_by is not None else None,
+                counts,
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def _count_change(*, idea_id: int, delta: int) -> tuple[int, int] | None:
+    """Add ``delta`` to the count of an idea still gathering support, returning ``(count, milestones reached)``,
+    or None when the idea no longer gathers support. The UPDATE holds the idea's row lock until commit."""
+    table = Idea._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET supporters_count = supporters_count + %s "  # noqa: S608 - table name from the model
+            "WHERE id = %s AND status = %s RETURNING supporters_count, milestones_reached",
+            [delta, idea_id, Idea.Status.PUBLISHED.value],
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def _next_milestone_reached(*, idea: Idea, supporters: int, reached: int) -> bool:
+    milestones = idea.campaign.milestone_list()
+    return reached < len(milestones) and supporters >= milestones[reached][0]
 
 
 def support_withdraw(*, idea: Idea, user: User) -> SupportResult:
@@ -451,22 +503,23 @@ def support_withdraw(*, idea: Idea, user: User) -> SupportResult:
     if not user.is_authenticated:
         raise PermissionDeniedError(_("Please log in."))
     rate_limit_check(scope="support", key=user.pk, limit=120, period=60)
+    if idea.status != Idea.Status.PUBLISHED:
+        raise ConflictError(_("Support can only be withdrawn while the idea gathers support."), code="frozen")
     with transaction.atomic():
-        if idea.status != Idea.Status.PUBLISHED:
-            raise ConflictError(_("Support can only be withdrawn while the idea gathers support."), code="frozen")
-        support = Support.objects.filter(idea=idea, user=user).first()
-        if support is None:
+        table = Support._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE idea_id = %s AND user_id = %s RETURNING counts",  # noqa: S608
+                [idea.pk, user.pk],
+            )
+            row = cursor.fetchone()
+        if row is None:
             supporters = Idea.objects.values_list("supporters_count", flat=True).get(pk=idea.pk)
             return SupportResult(supporters=supporters, supported=False, created=False)
-        deleted, _unused = Support.objects.filter(pk=support.pk).delete()
-        live = Idea.objects.filter(pk=idea.pk, status=Idea.Status.PUBLISHED)
-        changed = (
-            live.update(supporters_count=F("supporters_count") - 1) if deleted and support.counts else live.count()
-        )
-        if not changed:
+        changed = _count_change(idea_id=idea.pk, delta=-1 if row[0] else 0)
+        if changed is None:
             raise ConflictError(_("Support can only be withdrawn while the idea gathers support."), code="frozen")
-        supporters = Idea.objects.values_list("supporters_count", flat=True).get(pk=idea.pk)
-    return SupportResult(supporters=supporters, supported=False, created=False)
+    return SupportResult(supporters=changed[0], supported=False, created=False)
 
 
 def _milestones_check(*, idea_id: int) -> int:
