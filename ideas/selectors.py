@@ -226,3 +226,41 @@ def descriptions_html(ideas: Iterable[Idea]) -> dict[int, str]:
         cache.set_many(missing, 24 * 3600)
     found.update(missing)
     return {idea.pk: found[key] for key, idea in by_key.items()}
+
+
+def tag_names_for(ideas: Iterable[Idea]) -> dict[int, list[str]]:
+    """Tag names per idea in one query (taggit's prefetch builds a queryset per idea, which costs more)."""
+    from ideas.models import IdeaTag
+
+    ids = [idea.pk for idea in ideas]
+    names: dict[int, list[str]] = {pk: [] for pk in ids}
+    rows = IdeaTag.objects.filter(content_object_id__in=ids).values_list("content_object_id", "tag__name")
+    for idea_id, name in rows.order_by("tag__name"):
+        names[idea_id].append(name)
+    return names
+
+
+class WithTagNames:
+    """Ideas to show as cards: evaluated on first use, each with ``tag_names`` attached in one extra query.
+
+    Nothing is queried if the template never iterates (when the rendered grid comes from the cache).
+    """
+
+    def __init__(self, ideas: Iterable[Idea]) -> None:
+        self._source = ideas
+        self._rows: list[Idea] | None = None
+
+    def _evaluate(self) -> list[Idea]:
+        if self._rows is None:
+            rows = list(self._source)
+            names = tag_names_for(rows)
+            for idea in rows:
+                idea.tag_names = names.get(idea.pk, [])
+            self._rows = rows
+        return self._rows
+
+    def __iter__(self) -> Any:
+        return iter(self._evaluate())
+
+    def __len__(self) -> int:
+        return len(self._evaluate())

@@ -45,6 +45,7 @@ SORTS = {
 SORT_LABELS = {"trending": "Trending", "supported": "Most supported", "newest": "Newest", "ending": "Ending soon"}
 LISTED_STATUSES = sorted(PUBLIC_STATUSES - {Idea.Status.MERGED})
 PAGE_SIZE = 20
+LIST_CACHE_SECONDS = 10
 
 
 def _user(request: HttpRequest) -> User:
@@ -73,13 +74,13 @@ def campaign_context(*, request: HttpRequest, campaign: IdeaCampaignPage) -> dic
     if sort == "ending":
         ideas = ideas.filter(status=Idea.Status.PUBLISHED, deadline__isnull=False)
     # The cards show no description: leave the longest column in the table.
-    ideas = ideas.order_by(*SORTS[sort]).defer("description").select_related("creator").prefetch_related("tags")  # type: ignore[misc]
+    ideas = ideas.order_by(*SORTS[sort]).defer("description").select_related("creator")
     listing: Any = selectors.ideas_search(queryset=ideas, query=query) if query else ideas
     page = CachedCountPaginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
     first_milestone = campaign.milestone_list()[0][0]
     return {
         "page_obj": page,
-        "ideas": page.object_list,
+        "ideas": selectors.WithTagNames(page.object_list),
         "sort": sort,
         "sorts": [(key, _(label)) for key, label in SORT_LABELS.items()],
         "status_filter": status,
@@ -90,6 +91,7 @@ def campaign_context(*, request: HttpRequest, campaign: IdeaCampaignPage) -> dic
         "may_submit": campaign.accepting_ideas and selectors.campaign_for_user(campaign=campaign, user=request.user),
         "milestones": campaign.milestone_list(),
         "first_milestone": first_milestone,
+        "list_cache_seconds": LIST_CACHE_SECONDS,
     }
 
 
@@ -132,7 +134,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "campaigns": campaigns,
             "figures": {"ideas": ideas_count, "supporters": supporters},
-            "top": selectors.most_supported_ideas(limit=5),
+            "top": selectors.WithTagNames(selectors.most_supported_ideas(limit=5)),
         },
     )
 
@@ -330,10 +332,12 @@ def invitation(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _idea_list(request: HttpRequest, ideas: Any, title: str, empty: str) -> HttpResponse:
     page = Paginator(
-        ideas.select_related("campaign", "creator").prefetch_related("tags").order_by("-created_at", "-id"), PAGE_SIZE
+        ideas.select_related("campaign", "creator").defer("description").order_by("-created_at", "-id"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
     return render(
-        request, "ideas/idea_list.html", {"page_obj": page, "ideas": page.object_list, "title": title, "empty": empty}
+        request,
+        "ideas/idea_list.html",
+        {"page_obj": page, "ideas": selectors.WithTagNames(page.object_list), "title": title, "empty": empty},
     )
 
 
