@@ -28,6 +28,7 @@ from ideas.models import (
     Idea,
     IdeaCampaignPage,
     IdeaCoCreator,
+    IdeaMerge,
     InternalNote,
     Notification,
     NotificationPreference,
@@ -449,6 +450,7 @@ def demand(request: HttpRequest, pk: int) -> HttpResponse:
             "proxy_form": proxy_form,
             "triage_form": forms.TriageForm(instance=idea),
             "response_time": response_time,
+            "merges": IdeaMerge.objects.filter(Q(source=idea) | Q(target=idea)).select_related("source", "target"),
         },
     )
 
@@ -563,3 +565,37 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
 def _csv_safe(value: str) -> str:
     """Spreadsheet apps run cells starting with = + - @ as formulas; prefix them so they stay text."""
     return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+@require_POST
+@login_required
+def merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Merge this idea (a duplicate) into the idea whose number the product manager gives."""
+    user = _require_pm(request)
+    source = _idea_or_404(request, pk)
+    target_id = request.POST.get("target", "").strip().lstrip("#")
+    target = Idea.objects.filter(pk=int(target_id)).first() if target_id.isdigit() else None
+    if target is None:
+        messages.error(request, _("There is no idea with that number."))
+        return redirect("ideas:demand", pk=source.pk)
+    try:
+        services.idea_merge(source=source, target=target, actor=user, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("ideas:demand", pk=source.pk)
+    messages.success(request, _("Merged. The supporters moved over."))
+    return redirect(target.get_absolute_url())
+
+
+@require_POST
+@login_required
+def unmerge(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _require_pm(request)
+    record = get_object_or_404(IdeaMerge, pk=pk)
+    try:
+        source = services.idea_unmerge(merge=record, actor=user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("ideas:demand", pk=record.source_id)
+    messages.success(request, _("The merge was undone."))
+    return redirect(source.get_absolute_url())
