@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cocreate.errors import DomainError
@@ -43,7 +44,12 @@ SORTS = {
     "newest": ("-published_at", "-id"),
     "ending": ("deadline", "id"),
 }
-SORT_LABELS = {"trending": "Trending", "supported": "Most supported", "newest": "Newest", "ending": "Ending soon"}
+SORT_LABELS = {
+    "trending": gettext_lazy("Trending"),
+    "supported": gettext_lazy("Most supported"),
+    "newest": gettext_lazy("Newest"),
+    "ending": gettext_lazy("Ending soon"),
+}
 LISTED_STATUSES = sorted(PUBLIC_STATUSES - {Idea.Status.MERGED})
 PAGE_SIZE = 20
 LIST_CACHE_SECONDS = 10
@@ -83,7 +89,7 @@ def campaign_context(*, request: HttpRequest, campaign: IdeaCampaignPage) -> dic
         "page_obj": page,
         "ideas": selectors.WithTagNames(page.object_list),
         "sort": sort,
-        "sorts": [(key, _(label)) for key, label in SORT_LABELS.items()],
+        "sorts": list(SORT_LABELS.items()),
         "status_filter": status,
         "statuses": [(value, Idea.Status(value).label) for value in LISTED_STATUSES],
         "tag": tag,

@@ -98,7 +98,8 @@
             a.textContent = idea.title;
             var meta = document.createElement("span");
             meta.className = "meta";
-            meta.textContent = " · " + idea.supporters + " · " + idea.status;
+            meta.textContent = " · " + idea.supporters + " " + (panelSimilar.getAttribute("data-supporters-label") || "") +
+              " · " + idea.status;
             li.appendChild(a);
             li.appendChild(meta);
             list.appendChild(li);
