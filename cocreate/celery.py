@@ -20,4 +20,8 @@ app.conf.beat_schedule = {
         "task": "cocreate.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    "boards-action-item-reminders": {
+        "task": "boards.tasks.action_item_reminders",
+        "schedule": crontab(minute=5, hour=7),
+    },
 }
