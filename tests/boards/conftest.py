@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -37,10 +37,14 @@ class Room:
 
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer() -> Iterator[None]:
+    """Each test gets an empty layer of its own: the Redis layer keeps locks bound to the loop that made them."""
+    channel_layers.backends = {}
     layer = get_channel_layer()
     if hasattr(layer, "flush"):
         async_to_sync(layer.flush)()
-    return
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
 
 
 @pytest.fixture
