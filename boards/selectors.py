@@ -138,3 +138,94 @@ def poll_counts(*, poll: Poll) -> dict[str, int]:
 
 def poll_voter_count(*, poll: Poll) -> int:
     return poll.votes.values("user_id").distinct().count()
+
+
+@dataclass(frozen=True)
+class PollResult:
+    poll: Poll
+    rows: list[tuple[str, int, int]]  # (label, votes, percent of voters)
+    voters: int
+
+
+def poll_results(*, session: Session) -> list[PollResult]:
+    results = []
+    for poll in session.polls.prefetch_related("options").order_by("pk"):
+        counts = poll_counts(poll=poll)
+        voters = poll_voter_count(poll=poll)
+        rows = [
+            (option.label, counts[str(option.pk)], round(100 * counts[str(option.pk)] / voters) if voters else 0)
+            for option in poll.options.all()
+        ]
+        results.append(PollResult(poll=poll, rows=rows, voters=voters))
+    return results
+
+
+def minutes_for(*, session: Session) -> dict[str, Any]:
+    """Everything the minutes show: agenda, decisions, questions (anonymous ones without a name), polls, actions."""
+    from boards.models import ActionItem, Decision, Question
+
+    agenda = list(session.agenda_items.order_by("order"))
+    questions = list(
+        Question.objects.filter(session=session, status__in=[Question.Status.OPEN, Question.Status.ANSWERED])
+        .select_related("author")
+        .order_by("-upvote_count", "pk")
+    )
+    return {
+        "session": session,
+        "board": session.board,
+        "agenda": agenda,
+        "decisions": list(Decision.objects.filter(session=session).select_related("agenda_item").order_by("pk")),
+        "questions": questions,
+        "polls": poll_results(session=session),
+        "action_items": list(ActionItem.objects.filter(session=session).select_related("owner").order_by("due_date")),
+        "attendee_count": SessionEvent.objects.filter(session=session, author__isnull=False)
+        .values("author_id")
+        .distinct()
+        .count(),
+    }
+
+
+@dataclass(frozen=True)
+class NpsSummary:
+    label: str
+    responses: int
+    promoters: int
+    passives: int
+    detractors: int
+
+    @property
+    def score(self) -> int | None:
+        """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), from -100 to 100."""
+        if not self.responses:
+            return None
+        return round(100 * (self.promoters - self.detractors) / self.responses)
+
+    @property
+    def bar_left(self) -> int:
+        """Where a -100..100 score's bar ends, as a percentage of the chart's width."""
+        return 50 + (self.score or 0) // 2
+
+
+def nps_summary(*, label: str, scores: list[int]) -> NpsSummary:
+    return NpsSummary(
+        label=label,
+        responses=len(scores),
+        promoters=sum(1 for s in scores if s >= 9),
+        passives=sum(1 for s in scores if 7 <= s <= 8),
+        detractors=sum(1 for s in scores if s <= 6),
+    )
+
+
+def nps_for_board(*, board: Board) -> tuple[NpsSummary, list[NpsSummary]]:
+    """The board's NPS over all sessions, and per ended session in time order (the chart's points)."""
+    from boards.models import NpsResponse
+
+    per_session: dict[int, list[int]] = {}
+    for session_id, score in NpsResponse.objects.filter(session__board=board).values_list("session_id", "score"):
+        per_session.setdefault(session_id, []).append(score)
+    sessions = board.sessions.filter(state=Session.State.ENDED).order_by("starts_at")
+    points = [
+        nps_summary(label=f"{s.starts_at:%Y-%m-%d} {s.title}", scores=per_session.get(s.pk, [])) for s in sessions
+    ]
+    overall = nps_summary(label=board.name, scores=[score for scores in per_session.values() for score in scores])
+    return overall, points
