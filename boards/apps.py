@@ -4,5 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class BoardsConfig(AppConfig):
     name = "boards"
-    verbose_name = _("boards")
+    verbose_name = _("Boards")
     default_auto_field = "django.db.models.BigAutoField"

@@ -15,7 +15,7 @@ app.autodiscover_tasks()
 
 # Each app's periodic jobs. Every task here must be idempotent: beat may fire twice around a restart.
 app.conf.beat_schedule = {
-    "cocreate-heartbeat": {"task": "cocreate.tasks.heartbeat", "schedule": 60.0},
+    "cocreate-heartbeat": {"task": "cocreate.tasks.heartbeat", "schedule": 30.0},
     "cocreate-cleanup-sessions": {
         "task": "cocreate.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),

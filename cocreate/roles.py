@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -22,11 +23,12 @@ class Role(models.TextChoices):
     FINANCE = "finance", _("Finance")
 
 
+# Group names are stored in English and translated when shown (the profile page uses {% translate %}).
 GROUP_NAMES: dict[Role, str] = {
-    Role.CUSTOMER: "Customers",
-    Role.BOARD_MEMBER: "Board members",
-    Role.PRODUCT_MANAGER: "Product managers",
-    Role.FINANCE: "Finance",
+    Role.CUSTOMER: gettext_noop("Customers"),
+    Role.BOARD_MEMBER: gettext_noop("Board members"),
+    Role.PRODUCT_MANAGER: gettext_noop("Product managers"),
+    Role.FINANCE: gettext_noop("Finance"),
 }
 
 # (app_label, codename) pairs; apps add their own permissions here as they grow.

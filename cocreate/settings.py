@@ -139,11 +139,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
-
-SSO_OIDC_PROVIDERS = env_json("SSO_OIDC_PROVIDERS", [])
-if SSO_OIDC_PROVIDERS:
-    INSTALLED_APPS.append("allauth.socialaccount.providers.openid_connect")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -234,17 +231,24 @@ if REDIS_URL:
     CELERY_BROKER_URL = _redis_db(REDIS_URL, 2)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"visibility_timeout": 3600}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cocreate"}}
+    # Web, worker and beat are separate processes that share the cache (e-mail idempotency keys, the
+    # scheduler heartbeat, rate limits), so the embedded default is a file cache; tests keep to memory.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cocreate"}
+        if TESTING
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1500}}}
     _queue_dir = VAR_DIR / "celery" / "queue"
     # kombu's filesystem transport needs its folders before the first message is sent.
-    for _folder in (_queue_dir, VAR_DIR / "celery" / "processed"):
+    for _folder in (_queue_dir, VAR_DIR / "celery" / "processed", VAR_DIR / "celery" / "control"):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 
@@ -298,6 +302,13 @@ LOGIN_REDIRECT_URL = "/accounts/profile/"
 LOGIN_URL = "/accounts/login/"
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
+SSO_OIDC_PROVIDERS = env_json("SSO_OIDC_PROVIDERS", [])
+if not isinstance(SSO_OIDC_PROVIDERS, list) or not all(
+    isinstance(p, dict) and {"provider_id", "client_id", "secret", "server_url"} <= p.keys() for p in SSO_OIDC_PROVIDERS
+):
+    raise ImproperlyConfigured(
+        "SSO_OIDC_PROVIDERS must be a JSON list of objects with provider_id, client_id, secret and server_url."
+    )
 if SSO_OIDC_PROVIDERS:
     # [{"provider_id": "acme", "name": "Acme SSO", "client_id": "...", "secret": "...", "server_url": "https://..."}]
     SOCIALACCOUNT_PROVIDERS["openid_connect"] = {

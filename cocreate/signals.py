@@ -8,9 +8,10 @@ from django.apps import AppConfig, apps
 
 
 def after_migrate(sender: AppConfig, **kwargs: Any) -> None:
-    # post_migrate is sent once per app, in INSTALLED_APPS order; by the last one every app's
-    # permissions exist, so act only then.
-    if sender.label != list(apps.get_app_configs())[-1].label:
+    # post_migrate is sent once per app that has a models module, in INSTALLED_APPS order; by the
+    # last of them every app's permissions exist, so act only then.
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if sender.label != last.label:
         return
     from cocreate.services import roles_sync, site_ensure
 

@@ -4,5 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class IdeasConfig(AppConfig):
     name = "ideas"
-    verbose_name = _("ideas")
+    verbose_name = _("Ideas")
     default_auto_field = "django.db.models.BigAutoField"

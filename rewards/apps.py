@@ -4,5 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class RewardsConfig(AppConfig):
     name = "rewards"
-    verbose_name = _("rewards")
+    verbose_name = _("Rewards")
     default_auto_field = "django.db.models.BigAutoField"
