@@ -98,7 +98,7 @@ class AdvisoryBoardsGroup(ViewSetGroup):
     menu_icon = "group"
     menu_order = 300
     items = (
-        BoardViewSet("boards"),
+        BoardViewSet("advisory_boards"),
         MembershipViewSet("board_members"),
         SessionViewSet("board_sessions"),
         AgendaItemViewSet("board_agenda_items"),

@@ -27,7 +27,7 @@ def test_product_managers_list_board_members_in_the_admin(room, pm):
     assert "Mia Member" in response.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/cms/boards/", "/cms/board_members/", "/cms/board_sessions/"])
+@pytest.mark.parametrize("path", ["/cms/advisory_boards/", "/cms/board_members/", "/cms/board_sessions/"])
 def test_members_and_customers_have_no_admin(room, site, path):
     assert logged_in_client(room.member).get(path).status_code in (302, 403)
 
