@@ -18,7 +18,7 @@ from django.core.cache import cache
 from boards import services
 from boards.events import event_for_viewer, resume_limit, session_group, user_group
 from boards.models import SessionEvent
-from boards.selectors import SessionAccess, events_after, session_access
+from boards.selectors import SessionAccess, events_after, last_event_id, session_access
 from cocreate.errors import DomainError, NotFoundError, PermissionDeniedError, RateLimitedError
 from cocreate.ratelimit import rate_limit_check
 from cocreate.realtime import JsonConsumer
@@ -174,8 +174,18 @@ class SessionConsumer(JsonConsumer):
     # --- Client messages ----------------------------------------------------------------------------------
 
     async def handle_heartbeat(self, message: dict[str, Any]) -> None:
+        """Keep presence fresh, rejoin the groups and tell the client the latest event id it may see.
+
+        The channel layer may have lost this socket's group membership (a Redis restart) or dropped a
+        message (over capacity) without anyone noticing; a client whose last id is behind ``last_id``
+        sends ``resume`` and gets what it missed. Rejoining is idempotent and cheap.
+        """
+        assert self.access is not None
+        await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
+        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         await self._presence()
-        await self.send_json({"type": "heartbeat"})
+        last_id = await database_sync_to_async(last_event_id)(access=self.access, user_id=self.user.pk)
+        await self.send_json({"type": "heartbeat", "last_id": last_id})
 
     async def handle_resume(self, message: dict[str, Any]) -> None:
         """Send every event after ``after`` this user may see, in order, or ``resync`` when too many were missed."""

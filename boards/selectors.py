@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from boards.events import event_for_viewer, event_wire
@@ -127,6 +127,14 @@ def events_after(*, access: SessionAccess, user_id: int, after: int, limit: int)
         if item is not None:
             shaped.append(item)
     return shaped
+
+
+def last_event_id(*, access: SessionAccess, user_id: int) -> int:
+    """The id of the newest event of the session this viewer may see (0 when there is none)."""
+    rows = SessionEvent.objects.filter(session=access.session)
+    if not access.is_facilitator:
+        rows = rows.filter(Q(visibility=SessionEvent.Visibility.EVERYONE) | Q(author_id=user_id))
+    return rows.aggregate(last=Max("pk"))["last"] or 0
 
 
 def poll_counts(*, poll: Poll) -> dict[str, int]:

@@ -393,6 +393,10 @@
             .catch(function () { socket.close(); });
           break;
         case "presence": renderPresence(m.users); break;
+        case "heartbeat":
+          // The server's newest id is ahead of ours: something was lost on the way; ask for it.
+          if (m.last_id > state.lastId) { socket.send(JSON.stringify({type: "resume", after: state.lastId})); }
+          break;
         case "error":
           if (m.client_msg_id) { delete pending[m.client_msg_id]; }
           toast(m.message);
