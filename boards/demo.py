@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import io
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+from wagtail.documents.models import Document
 
 from boards import services
-from boards.models import Board, BoardMembership, Session
+from boards.models import Board, BoardMembership, PreRead, Session
 from cocreate.demo import DemoPeople
 
 BOARD_NAME = "Strategic Customer Advisory Board"
@@ -25,6 +30,27 @@ AGENDA = [
     {"title": "Supply-chain visibility: your priorities", "duration_minutes": 30},
     {"title": "Decisions and next steps", "duration_minutes": 15},
 ]
+
+
+def _pre_read_document() -> Document:
+    """A two-paragraph PDF pre-read, made here so that the demo needs no files of its own."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    lines = [
+        "Roadmap 2027 - pre-read for the Q4 strategy session (confidential)",
+        "",
+        "1. Real-time shipment visibility across carriers, in the product by Q2.",
+        "2. Supplier risk scores from the ideas you supported most.",
+        "Questions to think about: which of these matters most to your business, and why?",
+    ]
+    y = 800
+    for line in lines:
+        pdf.drawString(60, y, line)
+        y -= 20
+    pdf.save()
+    return Document.objects.create(
+        title="Roadmap 2027 pre-read", file=ContentFile(buffer.getvalue(), name="roadmap-2027-pre-read.pdf")
+    )
 
 
 @transaction.atomic
@@ -58,6 +84,8 @@ def seed_demo(*, people: DemoPeople) -> list[str]:
         Session.objects.filter(pk=live.pk).update(
             state=Session.State.LIVE, started_at=now, current_agenda_item=live.agenda_items.order_by("order").first()
         )
+    if not live.pre_reads.exists():
+        PreRead.objects.create(session=live, document=_pre_read_document(), order=1)
     if not board.sessions.filter(title="Q1 2027 planning").exists():
         services.session_create(
             board=board,

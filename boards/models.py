@@ -114,10 +114,6 @@ class Session(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def group_name(self) -> str:
-        return f"session-{self.pk}"
-
 
 class AgendaItem(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="agenda_items")

@@ -84,7 +84,7 @@ def board_create(*, name: str, charter_text: str, description: str = "", charter
 
 
 def board_member_add(*, board: Board, user: User, by: User | None) -> BoardMembership:
-    """Add ``user`` to the board (idempotent). Only people outside the company running cocreate can be members."""
+    """Add ``user`` to the board (idempotent); they see nothing of it until they accept the charter."""
     if not user.is_active:
         raise DomainError(_("This account is not active."))
     membership, _created = BoardMembership.objects.get_or_create(board=board, user=user, defaults={"added_by": by})
@@ -631,10 +631,10 @@ def action_item_create(
 
 
 def action_item_set_status(*, action_item: ActionItem, status: str, by: User) -> ActionItem:
-    if status not in ActionItem.Status.values:
-        raise DomainError(_("Unknown status."))
     if by.pk != action_item.owner_id and not board_can_manage(user=by, board=action_item.session.board):
         raise PermissionDeniedError(_("Only the owner or a facilitator can change this action item."))
+    if status not in ActionItem.Status.values:
+        raise DomainError(_("Unknown status."))
     ActionItem.objects.filter(pk=action_item.pk).update(status=status)
     action_item.refresh_from_db()
     return action_item

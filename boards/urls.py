@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sessions/<int:pk>/minutes/", views.minutes, name="minutes"),
     path("sessions/<int:pk>/minutes.pdf", views.minutes_download, name="minutes_pdf"),
     path("sessions/<int:pk>/survey/", views.nps_survey, name="nps"),
+    path("action-items/<int:pk>/status/", views.action_item_status, name="action_item_status"),
     path("pre-reads/<int:pk>/", views.pre_read_download, name="pre_read"),
     path("pre-reads/<int:pk>/read/", views.pre_read_acknowledge, name="pre_read_ack"),
 ]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from boards import services
 from boards.events import REACTIONS, resume_limit
 from boards.forms import NpsForm
-from boards.models import BoardMembership, NpsResponse, PreRead, PreReadAcknowledgement, Session
+from boards.models import ActionItem, BoardMembership, NpsResponse, PreRead, PreReadAcknowledgement, Session
 from boards.pdf import minutes_pdf
 from boards.selectors import (
     BoardAccess,
@@ -291,6 +291,21 @@ def minutes_download(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(minutes_pdf(minutes_for(session=access.session)), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="minutes-session-{access.session.pk}.pdf"'
     return response
+
+
+@login_required
+@require_POST
+def action_item_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner or a facilitator marks an action item done (or open again, or cancelled)."""
+    item = ActionItem.objects.select_related("session__board").filter(pk=pk).first()
+    if item is None:
+        raise Http404
+    _session(request, item.session_id)
+    try:
+        services.action_item_set_status(action_item=item, status=request.POST.get("status", ""), by=_user(request))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("boards:minutes", pk=item.session_id)
 
 
 @login_required

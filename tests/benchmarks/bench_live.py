@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,7 @@ class RoomClient:
     session: int
     heartbeat_every: float = 0.0
     ws: ClientConnection | None = None
+    port: int = 0
     last_id: int = 0
     received: list[tuple[int, float, str]] = field(default_factory=list)  # (event id, receipt time, body)
     via_resume: set[int] = field(default_factory=set)
@@ -155,6 +157,7 @@ class RoomClient:
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent_at: dict[str, float] = field(default_factory=dict)
     resuming: bool = False
+    fresh: bool = True  # no event seen yet: start from the room's newest id instead of replaying history
     stop: bool = False
     reconnects: int = 0
     task: asyncio.Task[None] | None = None
@@ -167,8 +170,12 @@ class RoomClient:
             open_timeout=30,
             max_queue=None,
         )
-        await self.ws.send(json.dumps({"type": "resume", "after": self.last_id}))
-        self.resuming = True
+        self.port = port
+        if self.fresh:
+            await self.ws.send(json.dumps({"type": "heartbeat"}))
+        else:
+            await self.ws.send(json.dumps({"type": "resume", "after": self.last_id}))
+            self.resuming = True
         for message in list(self.pending.values()):
             await self.ws.send(json.dumps(message))
 
@@ -218,9 +225,38 @@ class RoomClient:
             self.pending.pop(message["client_msg_id"], None)
         elif kind == "error" and message.get("client_msg_id"):
             self.pending.pop(message["client_msg_id"], None)
+        elif kind == "heartbeat" and self.fresh:
+            self.fresh = False
+            self.last_id = max(self.last_id, message["last_id"])
         elif kind == "heartbeat" and message["last_id"] > self.last_id and self.ws is not None:
             self.resuming = True
             asyncio.get_running_loop().create_task(self.ws.send(json.dumps({"type": "resume", "after": self.last_id})))
+        elif kind == "resync":
+            asyncio.get_running_loop().create_task(self._resync())
+
+    async def _resync(self) -> None:
+        """Too much was missed for a replay: page through the REST snapshot, then resume from its end."""
+        loop = asyncio.get_running_loop()
+        while True:
+            body = await loop.run_in_executor(None, self._fetch, self.last_id)
+            now = time.time()
+            for event in body["events"]:
+                if event["kind"] == "chat.message":
+                    self.received.append((event["id"], now, event["payload"]["body"]))
+                    self.via_resume.add(event["id"])
+                self.last_id = max(self.last_id, event["id"])
+            if not body["has_more"]:
+                break
+        if self.ws is not None:
+            await self.ws.send(json.dumps({"type": "resume", "after": self.last_id}))
+
+    def _fetch(self, after: int) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/sessions/{self.session}/events/?after={after}",
+            headers={"Authorization": f"Token {self.token}", "Accept": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return dict(json.loads(response.read()))
 
     async def publish(self, tag: str, seq: int) -> None:
         cid = f"{tag}-{self.index}-{seq}"
@@ -300,7 +336,7 @@ async def room_matrix(
         t0 = time.monotonic()
         await connect_all(clients)
         connect_s = time.monotonic() - t0
-        await asyncio.sleep(1)
+        await asyncio.sleep(2)
         for rate in args.rates:
             publishers = clients[: max(1, min(n, math.ceil(rate / 2)))]  # ≤ 2 msg/s each: under the rate limit
             tag = f"r{n}x{rate}"
@@ -461,6 +497,8 @@ async def run(args: argparse.Namespace) -> None:
         "DATABASE_URL": args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}",
         "DEBUG": "1",
         "LOG_LEVEL": "WARNING",
+        # Keep database connections between messages: Channels closes them after each one otherwise.
+        "DB_CONN_MAX_AGE": "60",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     biggest = max([*args.clients, args.resilience_clients])

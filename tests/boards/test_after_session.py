@@ -94,3 +94,22 @@ def test_the_reminder_task_skips_done_items(ended, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         assert action_item_reminders() == 0
     assert mail.outbox == []
+
+
+def test_the_owner_or_a_facilitator_marks_an_action_item_done_and_no_one_else(ended):
+    item = ActionItem.objects.get()
+    assert item.owner == ended.member
+    logged_in_client(ended.member2).post(f"/boards/action-items/{item.pk}/status/", {"status": "done"})
+    item.refresh_from_db()
+    assert item.status == ActionItem.Status.OPEN
+    response = logged_in_client(ended.member).post(f"/boards/action-items/{item.pk}/status/", {"status": "done"})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == ActionItem.Status.DONE
+    logged_in_client(ended.facilitator).post(f"/boards/action-items/{item.pk}/status/", {"status": "open"})
+    item.refresh_from_db()
+    assert item.status == ActionItem.Status.OPEN
+    assert (
+        logged_in_client(ended.outsider).post(f"/boards/action-items/{item.pk}/status/", {"status": "done"}).status_code
+        == 403
+    )

@@ -18,6 +18,7 @@ def test_the_demo_board_has_a_live_session_and_members_who_can_join_it(site):
     live = Session.objects.get(state=Session.State.LIVE)
     assert board.sessions.count() == 2
     assert live.agenda_items.count() == 4
+    assert live.pre_reads.count() == 1
     assert session_access(user=people.board_member, session_id=live.pk).is_facilitator is False
     assert session_access(user=people.board_member2, session_id=live.pk)
     assert session_access(user=people.product_manager, session_id=live.pk).is_facilitator is True
