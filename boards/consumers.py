@@ -6,6 +6,7 @@ charter not accepted (also when a member is removed while connected), 4404 no su
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -18,7 +19,14 @@ from django.core.cache import cache
 from boards import services
 from boards.events import event_for_viewer, resume_limit, session_group, user_group
 from boards.models import SessionEvent
-from boards.selectors import SessionAccess, events_after, last_event_id, session_access
+from boards.selectors import (
+    SessionAccess,
+    event_wires_between,
+    events_after,
+    last_event_id,
+    session_access,
+    session_last_seq,
+)
 from cocreate.errors import DomainError, NotFoundError, PermissionDeniedError, RateLimitedError
 from cocreate.ratelimit import rate_limit_check
 from cocreate.realtime import JsonConsumer
@@ -31,6 +39,7 @@ CLOSE_NOT_FOUND = 4404
 
 PRESENCE_TTL = 60  # seconds without a heartbeat before someone leaves the presence list
 DELIVERED_MEMORY = 5000  # ids remembered per socket to drop duplicates between replay and live delivery
+GAP_WAIT = 0.5  # seconds a live event waits for an earlier one before the earlier one is read from the database
 
 
 def _rate_limit() -> tuple[int, int]:
@@ -76,6 +85,11 @@ class SessionConsumer(JsonConsumer):
     async def connect(self) -> None:
         self.access = None
         self.delivered: set[int] = set()
+        # Live events are delivered in ``seq`` order: ``live_seq`` is the last one passed on (or known to be
+        # history, which ``resume`` replays); later ones wait in ``held`` until the gap before them fills.
+        self.live_seq = 0
+        self.held: dict[int, dict[str, Any]] = {}
+        self.repair_pending = False
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         self.user = self.scope.get("user")
         await self.accept()
@@ -95,6 +109,7 @@ class SessionConsumer(JsonConsumer):
         # a gap is not; duplicates are dropped in ``session_event``).
         await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        self.live_seq = await database_sync_to_async(session_last_seq)(session_id=self.session_id)
         await self.send_json(
             {
                 "type": "hello",
@@ -138,14 +153,51 @@ class SessionConsumer(JsonConsumer):
     # --- Channel-layer messages ---------------------------------------------------------------------------
 
     async def session_event(self, message: dict[str, Any]) -> None:
+        """A live event: pass it on in ``seq`` order, holding it briefly while an earlier one is late.
+
+        Two ASGI processes broadcast independently, so events can arrive out of order, and the channel layer
+        may drop one (over capacity). After ``GAP_WAIT`` the missing events are read from the database.
+        """
         if self.access is None:
             return
         wire = message["event"]
-        if wire["id"] in self.delivered:
+        if wire["seq"] <= self.live_seq:
             return
-        shaped = event_for_viewer(wire, user_id=self.user.pk, is_facilitator=self.access.is_facilitator)
-        if shaped is not None:
-            await self._deliver(shaped)
+        self.held[wire["seq"]] = wire
+        await self._release()
+        if self.held and not self.repair_pending:
+            self.repair_pending = True
+            asyncio.get_running_loop().create_task(self._repair_later())
+
+    async def _release(self) -> None:
+        while self.live_seq + 1 in self.held:
+            self.live_seq += 1
+            wire = self.held.pop(self.live_seq)
+            if wire["id"] in self.delivered or self.access is None:
+                continue
+            shaped = event_for_viewer(wire, user_id=self.user.pk, is_facilitator=self.access.is_facilitator)
+            if shaped is not None:
+                await self._deliver(shaped)
+
+    async def _repair_later(self) -> None:
+        await asyncio.sleep(GAP_WAIT)
+        # Through the channel layer, so the repair runs in turn with this socket's other messages.
+        await self.channel_layer.send(self.channel_name, {"type": "gap.repair"})
+
+    async def gap_repair(self, message: dict[str, Any]) -> None:
+        self.repair_pending = False
+        if self.access is None or not self.held:
+            return
+        upto = max(self.held)
+        missing = await database_sync_to_async(event_wires_between)(
+            session_id=self.session_id, after_seq=self.live_seq, upto_seq=upto
+        )
+        for wire in missing:
+            self.held.setdefault(wire["seq"], wire)
+        await self._release()
+        if self.held:  # only if the database lacks a seq, which the row lock rules out; skip past it
+            self.live_seq = min(self.held) - 1
+            await self._release()
 
     async def presence_update(self, message: dict[str, Any]) -> None:
         if self.access is not None:
@@ -195,6 +247,8 @@ class SessionConsumer(JsonConsumer):
             return
         assert self.access is not None
         limit = resume_limit()
+        # Read the newest seq before the events: everything up to it is then replayed (or newer, and deduplicated).
+        newest_seq = await database_sync_to_async(session_last_seq)(session_id=self.session_id)
         missed = await database_sync_to_async(events_after)(
             access=self.access, user_id=self.user.pk, after=after, limit=limit
         )
@@ -204,6 +258,10 @@ class SessionConsumer(JsonConsumer):
         for shaped in missed:
             if shaped["id"] not in self.delivered:
                 await self._deliver(shaped)
+        if newest_seq > self.live_seq:
+            self.live_seq = newest_seq
+            self.held = {seq: wire for seq, wire in self.held.items() if seq > newest_seq}
+            await self._release()
         await self.send_json({"type": "resumed", "last_id": missed[-1]["id"] if missed else after})
 
     async def _act(self, service: Callable[..., SessionEvent], message: dict[str, Any], *fields: str) -> None:

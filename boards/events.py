@@ -13,6 +13,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 
 from boards.models import Session, SessionEvent
 from cocreate.models import User
@@ -68,11 +69,16 @@ def event_append(
 ) -> SessionEvent:
     """Store one event and broadcast it once the surrounding transaction commits.
 
-    The caller must hold ``select_for_update()`` on ``session`` inside ``transaction.atomic``; that lock
-    is what keeps ids committing in order within a session.
+    The caller must hold ``select_for_update()`` on ``session`` inside ``transaction.atomic`` (and pass
+    that freshly locked instance); the lock keeps ids committing in order within a session and makes
+    ``seq`` gapless.
     """
+    # The next seq is read, not kept in a counter on Session: a form saving a stale Session row could not
+    # then turn it back. The row lock makes read-then-insert safe; the unique (session, seq) index backs it.
+    newest = SessionEvent.objects.filter(session=session).aggregate(newest=Max("seq"))["newest"] or 0
     event = SessionEvent.objects.create(
         session=session,
+        seq=newest + 1,
         kind=kind,
         payload=payload,
         private=private or {},
@@ -91,6 +97,7 @@ def event_wire(event: SessionEvent) -> dict[str, Any]:
     """The full event as the channel layer carries it; consumers cut it down with ``event_for_viewer``."""
     return {
         "id": event.pk,
+        "seq": event.seq,
         "kind": event.kind,
         "payload": event.payload,
         "private": event.private,

@@ -165,7 +165,8 @@ class PreReadAcknowledgement(models.Model):
 class SessionEvent(models.Model):
     """One entry of a session's append-only log; ``id`` is the order every client sees.
 
-    ``payload`` is what every permitted viewer gets; ``private`` is merged in for facilitators and the
+    ``seq`` numbers a session's events 1, 2, 3… without gaps, so that a socket can tell a late event from a
+    lost one. ``payload`` is what every permitted viewer gets; ``private`` is merged in for facilitators and the
     author (who asked an anonymous question). ``visibility=facilitators`` events (the moderation queue)
     reach only facilitators and their author.
     """
@@ -176,6 +177,7 @@ class SessionEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
     kind = models.CharField(max_length=40)
     payload = models.JSONField(default=dict)
     private = models.JSONField(default=dict, blank=True)
@@ -190,11 +192,12 @@ class SessionEvent(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["session", "id"], name="session_event_replay")]
         constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="session_event_seq_unique"),
             models.UniqueConstraint(
                 fields=["session", "author", "client_msg_id"],
                 condition=~models.Q(client_msg_id=""),
                 name="session_event_client_msg_unique",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -129,6 +129,16 @@ def events_after(*, access: SessionAccess, user_id: int, after: int, limit: int)
     return shaped
 
 
+def session_last_seq(*, session_id: int) -> int:
+    return SessionEvent.objects.filter(session_id=session_id).aggregate(newest=Max("seq"))["newest"] or 0
+
+
+def event_wires_between(*, session_id: int, after_seq: int, upto_seq: int) -> list[dict[str, Any]]:
+    """Every event with ``after_seq < seq <= upto_seq`` in channel-layer form (consumers filter per viewer)."""
+    rows = SessionEvent.objects.filter(session_id=session_id, seq__gt=after_seq, seq__lte=upto_seq).order_by("seq")
+    return [event_wire(event) for event in rows]
+
+
 def last_event_id(*, access: SessionAccess, user_id: int) -> int:
     """The id of the newest event of the session this viewer may see (0 when there is none)."""
     rows = SessionEvent.objects.filter(session=access.session)

@@ -276,3 +276,32 @@ async def test_a_heartbeat_reveals_an_event_the_channel_layer_lost_and_resume_re
     await member.send_json_to({"type": "chat.send", "body": "live again"})
     assert (await receive_event(peer, "chat.message"))["payload"]["body"] == "live again"
     await close_all(member, peer, host)
+
+
+async def test_live_events_are_delivered_in_order_and_a_dropped_one_is_read_from_the_database(room):
+    from unittest import mock
+
+    from boards import services
+    from boards.selectors import session_access
+
+    member, peer, host = await people(room)
+    await peer.send_json_to({"type": "resume", "after": 0})
+    await receive_until(peer, "resumed")
+    captured = []
+
+    def write_three():
+        access = session_access(user=room.member, session_id=room.session.pk)
+        with mock.patch("boards.events.group_send", side_effect=lambda group, message: captured.append(message)):
+            for body in ("first", "second", "third"):
+                services.chat_send(access=access, user=room.member, body=body)
+
+    await sync_to_async(write_three)()
+    assert [m["event"]["seq"] for m in captured] == [1, 2, 3]
+    layer = get_channel_layer()
+    # The third arrives before the first, and the second never arrives (dropped by the layer).
+    await layer.group_send(f"session-{room.session.pk}", captured[2])
+    await layer.group_send(f"session-{room.session.pk}", captured[0])
+    bodies = [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(3)]
+    assert bodies == ["first", "second", "third"]
+    assert await no_event(peer)
+    await close_all(member, peer, host)
