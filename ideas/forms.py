@@ -64,7 +64,7 @@ class IdeaForm(forms.Form):
                 del self.fields[name]
 
     def clean_description(self) -> str:
-        text: str = self.cleaned_data["description"]
+        text: str = self.cleaned_data["description"].replace("\r\n", "\n")
         if "<" not in text:
             # Plain text: keep its paragraphs.
             text = "".join(f"<p>{part.strip()}</p>" for part in text.split("\n\n") if part.strip())

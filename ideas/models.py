@@ -101,9 +101,13 @@ class IdeaCampaignPage(Page):
         verbose_name_plural = _("idea campaigns")
 
     def milestone_list(self) -> list[tuple[int, int]]:
-        """The milestones as ``(supporters, days)`` pairs, sorted by supporters."""
-        pairs = [(int(block.value["supporters"]), int(block.value["days"])) for block in self.milestones]
-        return sorted(pairs) or list(DEFAULT_MILESTONES)
+        """The milestones as ``(supporters, days)`` pairs, sorted by supporters (parsed once per instance)."""
+        cached: list[tuple[int, int]] | None = self.__dict__.get("_milestone_pairs")
+        if cached is None:
+            pairs = [(int(block.value["supporters"]), int(block.value["days"])) for block in self.milestones]
+            cached = sorted(pairs) or list(DEFAULT_MILESTONES)
+            self.__dict__["_milestone_pairs"] = cached
+        return cached
 
     def resubmit_delay(self) -> timedelta:
         return timedelta(hours=self.resubmit_delay_hours)
@@ -217,12 +221,15 @@ class Idea(index.Indexed, models.Model):  # type: ignore[django-manager-missing]
         verbose_name = _("idea")
         verbose_name_plural = _("ideas")
         ordering = ["-created_at"]
+        # Each list ordering has an index that yields rows in that order, so a page reads only its rows
+        # (the status filter is applied while scanning; almost every row listed is public).
         indexes = [
-            models.Index(fields=["campaign", "status", "-supporters_count"], name="idea_campaign_supporters"),
-            models.Index(fields=["campaign", "status", "-published_at"], name="idea_campaign_newest"),
-            models.Index(fields=["campaign", "status", "deadline"], name="idea_campaign_deadline"),
-            models.Index(fields=["campaign", "status", "-trending_score"], name="idea_campaign_trending"),
-            models.Index(fields=["status", "-supporters_count"], name="idea_status_supporters"),
+            models.Index(fields=["campaign", "-supporters_count", "-id"], name="idea_campaign_supporters"),
+            models.Index(fields=["campaign", "-published_at", "-id"], name="idea_campaign_newest"),
+            models.Index(fields=["campaign", "-trending_score", "-id"], name="idea_campaign_trending"),
+            models.Index(fields=["campaign", "status", "deadline", "id"], name="idea_campaign_deadline"),
+            models.Index(fields=["-supporters_count", "-id"], name="idea_supporters"),
+            models.Index(fields=["-published_at", "-id"], name="idea_newest"),
             models.Index(fields=["status", "deadline"], name="idea_status_deadline"),
         ]
         constraints = [

@@ -13,10 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cocreate.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from cocreate.models import User
@@ -156,7 +158,8 @@ def notify(*, users: Iterable[User], kind: str, idea: Idea | None, message: str,
     rows = []
     for user in recipients.values():
         with translation.override(user.preferred_language or "en"):
-            text = _(message) % params
+            # Lazy values (status labels) are translated here, in the recipient's language.
+            text = _(message) % {key: str(v) if isinstance(v, Promise) else v for key, v in params.items()}
         rows.append(Notification(user=user, kind=kind, idea=idea, text=text[:300]))
     Notification.objects.bulk_create(rows)
     for row in rows:
@@ -278,7 +281,7 @@ def idea_submit(
         users=invitees,
         kind=Notification.Kind.INVITATION,
         idea=idea,
-        message="%(name)s invited you to co-create “%(title)s”.",
+        message=gettext_noop("%(name)s invited you to co-create “%(title)s”."),
         params={"name": creator.public_name, "title": title},
     )
     _record_status(idea=idea, from_status="", to_status=Idea.Status.PENDING, actor=creator)
@@ -315,6 +318,10 @@ def idea_resubmit(
     idea.refresh_from_db()
     if tags is not None:
         idea.tags.set(_tags(tags))
+    # The conditional UPDATE bypasses save(), so refresh the search index by hand.
+    from wagtail.search.index import insert_or_update_object
+
+    insert_or_update_object(idea)
     _record_status(idea=idea, from_status=Idea.Status.NEEDS_WORK, to_status=Idea.Status.PENDING, actor=user)
     return idea
 
@@ -351,7 +358,7 @@ def idea_moderate(*, idea: Idea, moderator: User, decision: str, reason: str = "
     now = timezone.now()
     if decision == ModerationDecision.PUBLISH:
         _publish(idea=idea, actor=moderator, now=now)
-        message = "Your idea “%(title)s” is published and gathering support."
+        message = gettext_noop("Your idea “%(title)s” is published and gathering support.")
     else:
         to_status = Idea.Status.NEEDS_WORK if decision == ModerationDecision.NEEDS_WORK else Idea.Status.REJECTED
         fields: dict[str, Any] = {"status": to_status, "status_reason": reason}
@@ -362,9 +369,9 @@ def idea_moderate(*, idea: Idea, moderator: User, decision: str, reason: str = "
         idea.refresh_from_db()
         _record_status(idea=idea, from_status=Idea.Status.PENDING, to_status=to_status, actor=moderator, reason=reason)
         message = (
-            "Your idea “%(title)s” needs work: %(reason)s"
+            gettext_noop("Your idea “%(title)s” needs work: %(reason)s")
             if to_status == Idea.Status.NEEDS_WORK
-            else "Your idea “%(title)s” was not accepted: %(reason)s"
+            else gettext_noop("Your idea “%(title)s” was not accepted: %(reason)s")
         )
     notify(
         users=_creators(idea),
@@ -422,28 +429,80 @@ def support_add(
         raise ConflictError(_("This idea is not gathering support."), code="not_supportable")
     counts = not is_idea_creator(idea=idea, user=user)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Support.objects.create(
-                    idea=idea,
-                    user=user,
-                    importance=importance,
-                    would_buy=would_buy,
-                    quantity=quantity,
-                    is_proxy=recorded_by is not None,
-                    recorded_by=recorded_by,
-                    counts=counts,
-                )
-        except IntegrityError:
+        if not _support_insert(
+            idea=idea,
+            user=user,
+            importance=importance,
+            would_buy=would_buy,
+            quantity=quantity,
+            recorded_by=recorded_by,
+            counts=counts,
+        ):
             supporters = Idea.objects.values_list("supporters_count", flat=True).get(pk=idea.pk)
             return SupportResult(supporters=supporters, supported=True, created=False)
-        live = Idea.objects.filter(pk=idea.pk, status=Idea.Status.PUBLISHED)
-        changed = live.update(supporters_count=F("supporters_count") + 1) if counts else live.count()
-        if not changed:
+        changed = _count_change(idea_id=idea.pk, delta=1 if counts else 0)
+        if changed is None:
             raise ConflictError(_("This idea is not gathering support."), code="not_supportable")
-        Follow.objects.get_or_create(idea=idea, user=user)
-        supporters = _milestones_check(idea_id=idea.pk)
+        Follow.objects.bulk_create([Follow(idea=idea, user=user)], ignore_conflicts=True)
+        supporters, reached = changed
+        if _next_milestone_reached(idea=idea, supporters=supporters, reached=reached):
+            supporters = _milestones_check(idea_id=idea.pk)
     return SupportResult(supporters=supporters, supported=True, created=True)
+
+
+def _support_insert(
+    *,
+    idea: Idea,
+    user: User,
+    importance: str,
+    would_buy: bool | None,
+    quantity: int | None,
+    recorded_by: User | None,
+    counts: bool,
+) -> bool:
+    """Insert the support unless the person already supports the idea; True when this call inserted it.
+
+    ``ON CONFLICT DO NOTHING`` waits for a concurrent insert of the same pair to commit and then skips, so a
+    double click changes nothing, without a savepoint round trip.
+    """
+    table = Support._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (idea_id, user_id, created_at, importance, would_buy, quantity, is_proxy, "  # noqa: S608 - table name from the model
+            "recorded_by_id, counts, merged_from_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, NULL) "
+            "ON CONFLICT (idea_id, user_id) DO NOTHING RETURNING id",
+            [
+                idea.pk,
+                user.pk,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                importance,
+                would_buy,
+                quantity,
+                recorded_by is not None,
+                recorded_by.pk if recorded_by is not None else None,
+                counts,
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def _count_change(*, idea_id: int, delta: int) -> tuple[int, int] | None:
+    """Add ``delta`` to the count of an idea still gathering support, returning ``(count, milestones reached)``,
+    or None when the idea no longer gathers support. The UPDATE holds the idea's row lock until commit."""
+    table = Idea._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET supporters_count = supporters_count + %s "  # noqa: S608 - table name from the model
+            "WHERE id = %s AND status = %s RETURNING supporters_count, milestones_reached",
+            [delta, idea_id, Idea.Status.PUBLISHED.value],
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def _next_milestone_reached(*, idea: Idea, supporters: int, reached: int) -> bool:
+    milestones = idea.campaign.milestone_list()
+    return reached < len(milestones) and supporters >= milestones[reached][0]
 
 
 def support_withdraw(*, idea: Idea, user: User) -> SupportResult:
@@ -451,22 +510,23 @@ def support_withdraw(*, idea: Idea, user: User) -> SupportResult:
     if not user.is_authenticated:
         raise PermissionDeniedError(_("Please log in."))
     rate_limit_check(scope="support", key=user.pk, limit=120, period=60)
+    if idea.status != Idea.Status.PUBLISHED:
+        raise ConflictError(_("Support can only be withdrawn while the idea gathers support."), code="frozen")
     with transaction.atomic():
-        if idea.status != Idea.Status.PUBLISHED:
-            raise ConflictError(_("Support can only be withdrawn while the idea gathers support."), code="frozen")
-        support = Support.objects.filter(idea=idea, user=user).first()
-        if support is None:
+        table = Support._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE idea_id = %s AND user_id = %s RETURNING counts",  # noqa: S608
+                [idea.pk, user.pk],
+            )
+            row = cursor.fetchone()
+        if row is None:
             supporters = Idea.objects.values_list("supporters_count", flat=True).get(pk=idea.pk)
             return SupportResult(supporters=supporters, supported=False, created=False)
-        deleted, _unused = Support.objects.filter(pk=support.pk).delete()
-        live = Idea.objects.filter(pk=idea.pk, status=Idea.Status.PUBLISHED)
-        changed = (
-            live.update(supporters_count=F("supporters_count") - 1) if deleted and support.counts else live.count()
-        )
-        if not changed:
+        changed = _count_change(idea_id=idea.pk, delta=-1 if row[0] else 0)
+        if changed is None:
             raise ConflictError(_("Support can only be withdrawn while the idea gathers support."), code="frozen")
-        supporters = Idea.objects.values_list("supporters_count", flat=True).get(pk=idea.pk)
-    return SupportResult(supporters=supporters, supported=False, created=False)
+    return SupportResult(supporters=changed[0], supported=False, created=False)
 
 
 def _milestones_check(*, idea_id: int) -> int:
@@ -489,9 +549,11 @@ def _milestones_check(*, idea_id: int) -> int:
     milestone = milestones[reached - 1][0]
     if final:
         _record_status(idea=idea, from_status=Idea.Status.PUBLISHED, to_status=Idea.Status.IN_REVIEW, actor=None)
-        message = "“%(title)s” reached %(milestone)d supporters and is now in review."
+        message = gettext_noop("“%(title)s” reached %(milestone)d supporters and is now in review.")
     else:
-        message = "“%(title)s” reached %(milestone)d supporters: it has until %(deadline)s to reach %(next)d."
+        message = gettext_noop(
+            "“%(title)s” reached %(milestone)d supporters: it has until %(deadline)s to reach %(next)d."
+        )
     notify(
         users=_audience(idea),
         kind=Notification.Kind.MILESTONE,
@@ -573,7 +635,7 @@ def idea_set_status(
         users=_audience(idea, exclude=[actor.pk]),
         kind=Notification.Kind.STATUS,
         idea=idea,
-        message="“%(title)s” is now %(status)s. %(reason)s",
+        message=gettext_noop("“%(title)s” is now %(status)s. %(reason)s"),
         params={"title": idea.title, "status": str(Idea.Status(status).label).lower(), "reason": shown_reason},
     )
     if status == Idea.Status.COMMERCIALISED:
@@ -623,7 +685,9 @@ def ideas_expire(*, now: datetime | None = None) -> list[int]:
                 users=_creators(idea),
                 kind=Notification.Kind.STATUS,
                 idea=idea,
-                message="“%(title)s” did not reach its milestone in time and has expired. You may submit it again.",
+                message=gettext_noop(
+                    "“%(title)s” did not reach its milestone in time and has expired. You may submit it again."
+                ),
                 params={"title": idea.title},
             )
             expired.append(idea_id)
@@ -690,7 +754,7 @@ def idea_merge(*, source: Idea, target: Idea, actor: User, reason: str = "") -> 
         users=affected.values(),
         kind=Notification.Kind.MERGE,
         idea=target,
-        message="“%(source)s” was merged into “%(target)s”; its supporters now support it.",
+        message=gettext_noop("“%(source)s” was merged into “%(target)s”; its supporters now support it."),
         params={"source": source.title, "target": target.title},
     )
     if target.status == Idea.Status.PUBLISHED:
@@ -865,7 +929,7 @@ def comment_add(
         users=mentioned,
         kind=Notification.Kind.MENTION,
         idea=idea,
-        message="%(name)s mentioned you on “%(title)s”.",
+        message=gettext_noop("%(name)s mentioned you on “%(title)s”."),
         params=params,
     )
     notified.update(user.pk for user in mentioned)
@@ -874,15 +938,15 @@ def comment_add(
             users=[parent.author],
             kind=Notification.Kind.REPLY,
             idea=idea,
-            message="%(name)s replied to your comment on “%(title)s”.",
+            message=gettext_noop("%(name)s replied to your comment on “%(title)s”."),
             params=params,
         )
         notified.add(parent.author_id)
     if kind in {Comment.Kind.UPDATE, Comment.Kind.OFFICIAL}:
         message = (
-            "%(name)s posted an update on “%(title)s”."
+            gettext_noop("%(name)s posted an update on “%(title)s”.")
             if kind == Comment.Kind.UPDATE
-            else "An official response was posted on “%(title)s”."
+            else gettext_noop("An official response was posted on “%(title)s”.")
         )
         audience = _audience(idea, exclude=notified)
         notify(users=audience, kind=kind, idea=idea, message=message, params=params)
@@ -891,7 +955,7 @@ def comment_add(
             users=[u for u in _creators(idea) if u.pk not in notified],
             kind=Notification.Kind.COMMENT,
             idea=idea,
-            message="%(name)s commented on “%(title)s”.",
+            message=gettext_noop("%(name)s commented on “%(title)s”."),
             params=params,
         )
     from ideas.webhooks import webhook_queue

@@ -21,4 +21,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:pk>/invitation/", views.invitation, name="invitation"),
     path("<int:pk>/demand/", views.demand, name="demand"),
     path("<int:pk>/triage/", views.triage, name="triage"),
+    path("<int:pk>/merge/", views.merge, name="merge"),
+    path("merges/<int:pk>/undo/", views.unmerge, name="unmerge"),
 ]

@@ -77,6 +77,10 @@ def test_the_campaign_page_costs_the_same_queries_for_any_page_size(site):
         client.get(campaign.url + "?sort=supported")
     for i in range(30):
         IdeaFactory(campaign=campaign).tags.add(f"x{i}")
+    from django.core.cache import cache
+
+    cache.clear()
+    client.get(campaign.url)
     with CaptureQueriesContext(connection) as many:
         response = client.get(campaign.url + "?sort=supported&page=2")
     assert response.status_code == 200
@@ -263,3 +267,42 @@ def test_the_ideas_index_lists_campaigns(site):
     html = Client().get("/ideas/").content.decode()
     assert "One" in html
     assert "Two" in html
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("anonymous", False),
+        ("customer", False),
+        ("board_member", False),
+        ("product_manager", True),
+        ("finance", False),
+        ("superuser", True),
+    ],
+)
+def test_only_product_managers_merge_and_undo_from_the_b2b_view(site, people, role, allowed):
+    source, target = IdeaFactory(), IdeaFactory()
+    SupportFactory(idea=source)
+    client = client_for(people[role])
+    client.post(f"/ideas/{source.pk}/merge/", {"target": str(target.pk), "reason": "Duplicate"})
+    source.refresh_from_db()
+    target.refresh_from_db()
+    assert (source.status == Idea.Status.MERGED) == allowed
+    assert target.supporters_count == (1 if allowed else 0)
+    if allowed:
+        from ideas.models import IdeaMerge
+
+        client.post(f"/ideas/merges/{IdeaMerge.objects.get().pk}/undo/")
+        source.refresh_from_db()
+        target.refresh_from_db()
+        assert source.status == Idea.Status.PUBLISHED
+        assert target.supporters_count == 0
+
+
+def test_the_header_shows_the_unread_notification_count(site, customer):
+    from ideas import services
+
+    services.notify(users=[customer], kind="status", idea=None, message="Hello", params={})
+    html = logged_in_client(customer).get("/ideas/mine/").content.decode()
+    assert 'data-testid="notifications-link"' in html
+    assert '<span class="badge">1</span>' in html

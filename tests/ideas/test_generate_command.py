@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from ideas.models import Idea, Support
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_generator_inserts_ideas_and_supports_with_exact_counts(site):
+    call_command("generate_ideas", ideas=40, supports=300, users=25, stdout=__import__("io").StringIO())
+    assert Idea.objects.count() == 40
+    assert Support.objects.count() == 300
+    counted = dict(Support.objects.values("idea_id").annotate(n=Count("pk")).values_list("idea_id", "n"))
+    for idea in Idea.objects.all():
+        assert idea.supporters_count == counted.get(idea.pk, 0)
+        assert not Support.objects.filter(idea=idea, user_id=idea.creator_id).exists()
