@@ -40,6 +40,7 @@ urlpatterns = [
     path("ideas/", include("ideas.urls")),
     path("boards/", include("boards.urls")),
     path("royalties/", include("rewards.urls")),
+    path("insights/", include("cocreate.insights.urls")),
 ]
 
 if settings.DEBUG:
