@@ -965,11 +965,15 @@ def _prior_state(period: Period, agreement_ids: list[int]) -> dict[int, dict[str
 
 
 def _run_chunk(period: Period, run: RoyaltyRun, groups: dict[int, list[_Group]]) -> int:
+    """Plan and post a chunk of agreements in one transaction holding the period's row lock (``select_for_update``),
+    so that a concurrent run of the same period waits, then finds the postings already made and adds none."""
     ids = list(groups)
     prior = _prior_state(period, ids)
     terms_by_agreement = _terms_load(ids)
-    agreements = {pk: _AgreementRow(pk, title, currency) for pk, title, currency in
-                  Agreement.objects.filter(pk__in=ids).values_list("pk", "title", "currency")}  # fmt: skip
+    agreements = {
+        pk: _AgreementRow(pk, title, currency)
+        for pk, title, currency in Agreement.objects.filter(pk__in=ids).values_list("pk", "title", "currency")
+    }
     period_ids = dict(Period.objects.values_list("code", "pk"))
     posted = 0
     with transaction.atomic():
