@@ -965,14 +965,15 @@ def _prior_state(period: Period, agreement_ids: list[int]) -> dict[int, dict[str
 
 
 def _run_chunk(period: Period, run: RoyaltyRun, groups: dict[int, list[_Group]]) -> int:
+    """Plan and post a chunk of agreements in one transaction holding the period's row lock (``select_for_update``),
+    so that a concurrent run of the same period waits, then finds the postings already made and adds none."""
     ids = list(groups)
     prior = _prior_state(period, ids)
-    terms_by_agreement: dict[int, list[AgreementTerms]] = defaultdict(list)
-    for terms in (
-        AgreementTerms.objects.filter(agreement_id__in=ids).prefetch_related("payees").order_by("effective_from")
-    ):
-        terms_by_agreement[terms.agreement_id].append(terms)
-    agreements = Agreement.objects.in_bulk(ids)
+    terms_by_agreement = _terms_load(ids)
+    agreements = {
+        pk: _AgreementRow(pk, title, currency)
+        for pk, title, currency in Agreement.objects.filter(pk__in=ids).values_list("pk", "title", "currency")
+    }
     period_ids = dict(Period.objects.values_list("code", "pk"))
     posted = 0
     with transaction.atomic():
@@ -1049,7 +1050,52 @@ def _run_chunk(period: Period, run: RoyaltyRun, groups: dict[int, list[_Group]])
     return posted
 
 
-def _terms_for(terms_list: list[AgreementTerms], day: datetime.date) -> AgreementTerms:
+@dataclass(frozen=True)
+class _AgreementRow:
+    pk: int
+    title: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class _TermsRow:
+    """One terms version as the run needs it: tiers parsed once, payees as (user id, share) in position order."""
+
+    effective_from: datetime.date
+    tiers: list[money.Tier]
+    rounding: str
+    advance_minor: int
+    payees: tuple[tuple[int, int], ...]
+
+
+def _terms_load(agreement_ids: list[int]) -> dict[int, list[_TermsRow]]:
+    """Terms versions per agreement, oldest first, read as plain values (a run touches thousands of them)."""
+    payees: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for terms_id, user_id, share in (
+        TermsPayee.objects.filter(terms__agreement_id__in=agreement_ids)
+        .order_by("terms_id", "position")
+        .values_list("terms_id", "user_id", "share_bp")
+    ):
+        payees[terms_id].append((user_id, share))
+    result: dict[int, list[_TermsRow]] = defaultdict(list)
+    for row in (
+        AgreementTerms.objects.filter(agreement_id__in=agreement_ids)
+        .order_by("effective_from")
+        .values("id", "agreement_id", "effective_from", "rate_bp", "tiers", "rounding", "advance_minor")
+    ):
+        result[row["agreement_id"]].append(
+            _TermsRow(
+                effective_from=row["effective_from"],
+                tiers=money.tiers_parse(row["tiers"], default_rate_bp=row["rate_bp"]),
+                rounding=row["rounding"],
+                advance_minor=row["advance_minor"],
+                payees=tuple(payees[row["id"]]),
+            )
+        )
+    return result
+
+
+def _terms_for(terms_list: list[_TermsRow], day: datetime.date) -> _TermsRow:
     chosen = None
     for terms in terms_list:
         if terms.effective_from <= day:
@@ -1059,20 +1105,20 @@ def _terms_for(terms_list: list[AgreementTerms], day: datetime.date) -> Agreemen
 
 
 def _agreement_plan(
-    agreement: Agreement,
+    agreement: _AgreementRow,
     period: Period,
     groups: list[_Group],
-    terms_list: list[AgreementTerms],
+    terms_list: list[_TermsRow],
     prior: dict[str, Any],
     period_ids: dict[str, int],
 ) -> tuple[list[_Posting], list[RoyaltyResult]]:
     if not terms_list:
         raise DomainError(_("Agreement “%(title)s” has no terms.") % {"title": agreement.title})
     closing_terms = _terms_for(terms_list, period.end)
-    payees = list(closing_terms.payees.all())
+    payees = [user_id for user_id, _share in closing_terms.payees]
     if not payees:
         raise DomainError(_("Agreement “%(title)s” has no payees.") % {"title": agreement.title})
-    shares = [p.share_bp for p in payees]
+    shares = [share for _user_id, share in closing_terms.payees]
     cumulative: Decimal = prior["cumulative"]
     carry: int = prior["carry"]
     advance_left = max(0, closing_terms.advance_minor - prior["recouped"])
@@ -1084,8 +1130,7 @@ def _agreement_plan(
         net_total = Decimal(0)
         for month in sorted(group.months):
             net = group.months[month]
-            terms = _terms_for(terms_list, month)
-            tiers = money.tiers_parse(terms.tiers, default_rate_bp=terms.rate_bp)
+            tiers = _terms_for(terms_list, month).tiers
             royalty = money.EXACT.add(
                 royalty, money.tiered_royalty(cumulative_before=cumulative, net_sales=net, tiers=tiers)
             )
@@ -1114,10 +1159,10 @@ def _agreement_plan(
             if distributed:
                 for payee, part in zip(payees, money.split_by_shares(distributed, shares), strict=True):
                     if part:
-                        postings.append(_Posting(payee.user_id, kind, source_id, part))
+                        postings.append(_Posting(payee, kind, source_id, part))
         results.append(
             RoyaltyResult(
-                agreement=agreement,
+                agreement_id=agreement.pk,
                 period=period,
                 source_period_id=source_id,
                 currency=agreement.currency,
