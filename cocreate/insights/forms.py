@@ -45,12 +45,12 @@ class InsightFiltersForm(forms.Form):
 
     @classmethod
     def from_query(cls, data: Any) -> InsightFiltersForm:
-        """Bound to the query string; with no filter given, bound to the defaults (the last twelve months)."""
-        keys = ("start", "end", "campaign", "board", "tier")
-        if not any(data.get(key) for key in keys):
-            default = InsightFilters.default()
-            return cls({"start": default.start.isoformat(), "end": default.end.isoformat()})
-        return cls({key: data.get(key, "") for key in keys})
+        """Bound to the query string; a missing date takes its default (the last twelve months)."""
+        default = InsightFilters.default()
+        bound = {key: data.get(key, "") for key in ("start", "end", "campaign", "board", "tier")}
+        bound["start"] = bound["start"] or default.start.isoformat()
+        bound["end"] = bound["end"] or default.end.isoformat()
+        return cls(bound)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

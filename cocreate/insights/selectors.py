@@ -19,18 +19,22 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Greatest, TruncMonth
 from django.utils import timezone
 
 from boards.models import NpsResponse, SessionEvent
@@ -155,32 +159,48 @@ def _ideas(filters: InsightFilters, *, submitted: bool = True) -> QuerySet[Idea]
     return ideas
 
 
-def _reached(status: str) -> Exists:
-    return Exists(StatusChange.objects.filter(idea=OuterRef("pk"), to_status=status))
+# The furthest stage an idea reached, as an index into FUNNEL_STAGES.
+STATUS_STAGE = {
+    Idea.Status.COMMERCIALISED: 5,
+    Idea.Status.APPROVED: 4,
+    Idea.Status.IN_DEVELOPMENT: 4,
+    Idea.Status.IN_REVIEW: 3,
+    Idea.Status.NOT_APPROVED: 3,
+}
+HISTORY_STAGE = {Idea.Status.COMMERCIALISED: 5, Idea.Status.APPROVED: 4, Idea.Status.IN_REVIEW: 3}
 
 
-def _stage_counts() -> dict[str, Count]:
-    """Each stage counts the ideas that reached it or any later one (history or current status), so the funnel
-    never widens: an idea archived while in review still counts as published, past a milestone and in review."""
-    commercialised = Q(status=Idea.Status.COMMERCIALISED) | Q(_reached(Idea.Status.COMMERCIALISED))
-    approved = (
-        commercialised
-        | Q(status__in=[Idea.Status.APPROVED, Idea.Status.IN_DEVELOPMENT])
-        | Q(_reached(Idea.Status.APPROVED))
+def _furthest_stage() -> Greatest:
+    """Each idea's furthest stage, from its status history and its current state (whichever went further), so
+    an idea archived while in review still counts as published, past a milestone and in review. One correlated
+    subquery per idea; the stage is grouped on, never repeated in several filters."""
+    history = (
+        StatusChange.objects.filter(idea=OuterRef("pk"), to_status__in=list(HISTORY_STAGE))
+        .order_by()
+        .values("idea")
+        .annotate(
+            stage=Max(
+                Case(*[When(to_status=status, then=Value(stage)) for status, stage in HISTORY_STAGE.items()], default=0)
+            )
+        )
+        .values("stage")
     )
-    in_review = (
-        approved | Q(status__in=[Idea.Status.IN_REVIEW, Idea.Status.NOT_APPROVED]) | Q(_reached(Idea.Status.IN_REVIEW))
+    current = Case(
+        *[When(status=status, then=Value(stage)) for status, stage in STATUS_STAGE.items()],
+        When(milestones_reached__gte=1, then=Value(2)),
+        When(published_at__isnull=False, then=Value(1)),
+        default=Value(0),
     )
-    milestone = in_review | Q(milestones_reached__gte=1)
-    published = milestone | Q(published_at__isnull=False)
-    return {
-        "submitted": Count("pk"),
-        "published": Count("pk", filter=published),
-        "milestone": Count("pk", filter=milestone),
-        "in_review": Count("pk", filter=in_review),
-        "approved": Count("pk", filter=approved),
-        "commercialised": Count("pk", filter=commercialised),
+    return Greatest(Coalesce(Subquery(history, output_field=IntegerField()), Value(0)), current)
+
+
+def _funnel_row(stage_counts: dict[int, int]) -> dict[str, Any]:
+    """Stage counts from ``{furthest stage: ideas}``: an idea counts at its furthest stage and every earlier one."""
+    row = {
+        stage: sum(n for furthest, n in stage_counts.items() if furthest >= index)
+        for index, stage in enumerate(FUNNEL_STAGES)
     }
+    return _with_conversion(row)
 
 
 def _with_conversion(row: dict[str, Any]) -> dict[str, Any]:
@@ -193,32 +213,42 @@ def _with_conversion(row: dict[str, Any]) -> dict[str, Any]:
 
 def idea_funnel(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
     """Ideas submitted in the range and how far they got: per campaign, per month of submission, and in total.
-    Months without submissions are absent (no zero rows)."""
-    ideas = _ideas(filters)
-    stages = _stage_counts()
-    by_campaign = [
-        _with_conversion({"campaign": row["campaign__title"], **{s: row[s] for s in FUNNEL_STAGES}})
-        for row in _rows(ideas.values("campaign_id", "campaign__title").annotate(**stages).order_by("campaign__title"))
-    ]
-    by_month = [
-        _with_conversion({"month": _month_key(row["month"]), **{s: row[s] for s in FUNNEL_STAGES}})
-        for row in _rows(
-            ideas.annotate(month=TruncMonth("created_at")).values("month").annotate(**stages).order_by("month")
-        )
-    ]
-    totals = ideas.aggregate(**stages)
-    total = [_with_conversion(dict(totals))] if totals["submitted"] else []
-    return {"by_campaign": by_campaign, "by_month": by_month, "total": total}
+    Months without submissions are absent (no zero rows). One grouped query."""
+    grouped = _rows(
+        _ideas(filters)
+        .annotate(furthest=_furthest_stage(), month=TruncMonth("created_at"))
+        .values("campaign_id", "campaign__title", "month", "furthest")
+        .annotate(n=Count("pk"))
+    )
+    by_campaign: dict[tuple[str, int], dict[int, int]] = {}
+    by_month: dict[str, dict[int, int]] = {}
+    total: dict[int, int] = {}
+    for row in grouped:
+        furthest, n = row["furthest"], row["n"]
+        for counts in (
+            by_campaign.setdefault((row["campaign__title"], row["campaign_id"]), {}),
+            by_month.setdefault(_month_key(row["month"]), {}),
+            total,
+        ):
+            counts[furthest] = counts.get(furthest, 0) + n
+    return {
+        "by_campaign": [
+            {"campaign": title, **_funnel_row(counts)} for (title, _pk), counts in sorted(by_campaign.items())
+        ],
+        "by_month": [{"month": month, **_funnel_row(counts)} for month, counts in sorted(by_month.items())],
+        "total": [_funnel_row(total)] if total else [],
+    }
 
 
 # --- Response times -----------------------------------------------------------------------------------------------
 
 
-def _duration_rows(pairs: Iterable[tuple[Any, datetime.timedelta | None]]) -> dict[str, list[float | None]]:
+def _duration_rows(triples: Iterable[tuple[int, int, datetime.timedelta | None]]) -> dict[str, list[float | None]]:
+    """``(year, month, wait)`` rows to waits in seconds per month (negative waits count as 0)."""
     per_month: dict[str, list[float | None]] = {}
-    for month, wait in pairs:
+    for year, month, wait in triples:
         seconds = None if wait is None else max(wait.total_seconds(), 0.0)
-        per_month.setdefault(_month_key(month), []).append(seconds)
+        per_month.setdefault(f"{year:04d}-{month:02d}", []).append(seconds)
     return per_month
 
 
@@ -242,10 +272,11 @@ def response_times(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
         _ideas(filters, submitted=False)
         .filter(published_at__gte=filters.start_at, published_at__lt=filters.end_before)
         .annotate(
-            month=TruncMonth("published_at"),
+            year=ExtractYear("published_at"),
+            month=ExtractMonth("published_at"),
             wait=ExpressionWrapper(F("first_official_response_at") - F("published_at"), output_field=DurationField()),
         )
-        .values_list("month", "wait")
+        .values_list("year", "month", "wait")
     )
     first_response = _duration_rows(published)
 
@@ -269,9 +300,10 @@ def response_times(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
         decisions = decisions.filter(idea__creator__organisation__tier=filters.tier)
     moderation = _duration_rows(
         decisions.annotate(
-            month=TruncMonth("created_at"),
+            year=ExtractYear("created_at"),
+            month=ExtractMonth("created_at"),
             wait=ExpressionWrapper(F("created_at") - Subquery(submitted_at), output_field=DurationField()),
-        ).values_list("month", "wait")
+        ).values_list("year", "month", "wait")
     )
     return {
         "first_response": [_summary(m, first_response[m]) for m in sorted(first_response)],
@@ -363,29 +395,35 @@ def participation(filters: InsightFilters) -> list[dict[str, Any]]:
         events = events.filter(session__board_id=filters.board_id)
         session_events = session_events.filter(session__board_id=filters.board_id)
 
-    def people(queryset: QuerySet[Any], user_path: str) -> QuerySet[Any]:
+    def acts(queryset: QuerySet[Any], user_path: str, source: str) -> QuerySet[Any]:
         return queryset.annotate(
-            m=TruncMonth("created_at"), t=F(f"{user_path}__organisation__tier"), u=F(f"{user_path}_id")
-        ).values("m", "t", "u")
+            m=TruncMonth("created_at"),
+            t=F(f"{user_path}__organisation__tier"),
+            u=F(f"{user_path}_id"),
+            s=Value(source),
+        ).values("m", "t", "u", "s")
 
-    union = people(ideas, "creator").union(
-        people(supports, "user"), people(comments, "author"), people(events, "author")
+    # One pass over every act (UNION ALL): distinct people, and the supports and comments among the acts.
+    union = acts(ideas, "creator", "idea").union(
+        acts(supports, "user", "support"),
+        acts(comments, "author", "comment"),
+        acts(events, "author", "session"),
+        all=True,
     )
     inner_sql, params = _sql(union)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT m, t, COUNT(*) FROM ({inner_sql}) active GROUP BY m, t", params)  # noqa: S608
-        active = {(_month_key(m), t): n for m, t, n in cursor.fetchall()}
-
-    def per_month_tier(queryset: QuerySet[Any], user_path: str) -> dict[tuple[str, str], int]:
-        return {
-            (_month_key(row["month"]), row["tier"]): row["n"]
-            for row in queryset.annotate(month=TruncMonth("created_at"), tier=F(f"{user_path}__organisation__tier"))
-            .values("month", "tier")
-            .annotate(n=Count("pk"))
+        cursor.execute(
+            "SELECT m, t, COUNT(DISTINCT u), SUM(CASE WHEN s = 'support' THEN 1 ELSE 0 END), "  # noqa: S608
+            f"SUM(CASE WHEN s = 'comment' THEN 1 ELSE 0 END) FROM ({inner_sql}) acts GROUP BY m, t",
+            params,
+        )
+        counted = {
+            (_month_key(m), t): (people, int(n_supports), int(n_comments))
+            for m, t, people, n_supports, n_comments in cursor.fetchall()
         }
-
-    support_counts = per_month_tier(supports, "user")
-    comment_counts = per_month_tier(comments, "author")
+    active = {key: value[0] for key, value in counted.items()}
+    support_counts = {key: value[1] for key, value in counted.items() if value[1]}
+    comment_counts = {key: value[2] for key, value in counted.items() if value[2]}
     attendance: dict[tuple[str, str], int] = {}
     for row in (
         session_events.annotate(month=TruncMonth("session__starts_at"), tier=F("author__organisation__tier"))
@@ -536,27 +574,30 @@ def demand(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
         supports = supports.filter(idea__campaign_id=filters.campaign_id)
     if filters.tier:
         supports = supports.filter(user__organisation__tier=filters.tier)
-    by_accounts = _rows(
-        supports.values("idea_id")
-        .annotate(accounts=Count("user__organisation_id", distinct=True))
-        .order_by("-accounts", "idea_id")[:DEMAND_LIMIT]
-    )
     pairs_sql, params = _sql(
         supports.annotate(i=F("idea_id"), o=F("user__organisation_id")).values("i", "o").distinct()
     )
     organisation_table = connection.ops.quote_name(Organisation._meta.db_table)
     with connection.cursor() as cursor:
-        # Revenue in whole cents, summed over distinct (idea, organisation) pairs: exact on both engines.
+        # One pass over the distinct (idea, organisation) pairs, ranked both ways. Revenue is summed in whole
+        # cents, exact on both engines.
         cursor.execute(
-            f"SELECT pairs.i, SUM(ROUND(o.annual_revenue * 100)) AS cents, COUNT(*) "  # noqa: S608
-            f"FROM ({pairs_sql}) pairs JOIN {organisation_table} o ON o.id = pairs.o "
-            f"GROUP BY pairs.i ORDER BY cents DESC, pairs.i LIMIT {DEMAND_LIMIT}",
+            "SELECT i, accounts, cents, by_accounts, by_revenue FROM ("  # noqa: S608
+            "SELECT pairs.i AS i, COUNT(*) AS accounts, SUM(ROUND(o.annual_revenue * 100)) AS cents, "
+            "ROW_NUMBER() OVER (ORDER BY COUNT(*) DESC, pairs.i) AS by_accounts, "
+            "ROW_NUMBER() OVER (ORDER BY SUM(ROUND(o.annual_revenue * 100)) DESC, pairs.i) AS by_revenue "
+            f"FROM ({pairs_sql}) pairs JOIN {organisation_table} o ON o.id = pairs.o GROUP BY pairs.i"
+            f") ranked WHERE by_accounts <= {DEMAND_LIMIT} OR by_revenue <= {DEMAND_LIMIT}",
             params,
         )
-        by_revenue = [
-            {"idea_id": idea_id, "revenue": Decimal(int(cents)) / 100, "accounts": accounts}
-            for idea_id, cents, accounts in cursor.fetchall()
-        ]
+        ranked = cursor.fetchall()
+    by_accounts = [
+        {"idea_id": i, "accounts": accounts} for i, accounts, _c, rank, _r in sorted(ranked, key=lambda r: r[3])
+    ][:DEMAND_LIMIT]
+    by_revenue = [
+        {"idea_id": i, "revenue": Decimal(int(cents)) / 100, "accounts": accounts}
+        for i, accounts, cents, _a, rank in sorted(ranked, key=lambda r: r[4])
+    ][:DEMAND_LIMIT]
     ideas = {
         idea.pk: idea
         for idea in Idea.objects.filter(

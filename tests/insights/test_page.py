@@ -143,3 +143,14 @@ def test_a_second_view_of_the_same_filters_runs_no_metric_query(
     client.get(f"{URL}?{Q1}")
     with django_assert_max_num_queries(12):
         assert client.get(f"{URL}?{Q1}").status_code == 200
+
+
+def test_a_filter_without_dates_covers_the_last_twelve_months(world: World, product_manager: User) -> None:
+    response = logged_in_client(product_manager).get(f"{URL}?tier=silver")
+    assert response.status_code == 200
+    filters = response.context["form"].filters()
+    assert (filters.start, filters.end, filters.tier) == (
+        InsightFilters.default().start,
+        InsightFilters.default().end,
+        "silver",
+    )
