@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from cocreate.demo import DEMO_PASSWORD, PEOPLE, seed_core, seed_customers
 
-APPS_WITH_DEMO_DATA = ["ideas", "boards", "rewards"]
+APPS_WITH_DEMO_DATA = ["ideas", "boards", "rewards", "cocreate.insights"]
 
 
 class Command(BaseCommand):
