@@ -90,6 +90,7 @@ class SessionConsumer(JsonConsumer):
         self.live_seq = 0
         self.held: dict[int, dict[str, Any]] = {}
         self.repair_pending = False
+        self.repair_task: asyncio.Task[None] | None = None  # kept so the event loop cannot drop it
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         self.user = self.scope.get("user")
         await self.accept()
@@ -167,7 +168,7 @@ class SessionConsumer(JsonConsumer):
         await self._release()
         if self.held and not self.repair_pending:
             self.repair_pending = True
-            asyncio.get_running_loop().create_task(self._repair_later())
+            self.repair_task = asyncio.get_running_loop().create_task(self._repair_later())
 
     async def _release(self) -> None:
         while self.live_seq + 1 in self.held:
@@ -181,8 +182,13 @@ class SessionConsumer(JsonConsumer):
 
     async def _repair_later(self) -> None:
         await asyncio.sleep(GAP_WAIT)
-        # Through the channel layer, so the repair runs in turn with this socket's other messages.
-        await self.channel_layer.send(self.channel_name, {"type": "gap.repair"})
+        try:
+            # Through the channel layer, so the repair runs in turn with this socket's other messages.
+            await self.channel_layer.send(self.channel_name, {"type": "gap.repair"})
+        except Exception:
+            # The next live event schedules another attempt; the heartbeat's last_id is the final net.
+            logger.exception("live room gap repair could not be scheduled")
+            self.repair_pending = False
 
     async def gap_repair(self, message: dict[str, Any]) -> None:
         self.repair_pending = False
