@@ -79,6 +79,12 @@ class SessionCreateSerializer(serializers.Serializer[Any]):
     moderate_questions = serializers.BooleanField(required=False, default=False)
     agenda = AgendaInputSerializer(many=True, required=False, default=list)
 
+    def to_internal_value(self, data: Any) -> Any:
+        # The issue names the field "start"; accept it as a synonym of "starts_at".
+        if hasattr(data, "get") and "start" in data and "starts_at" not in data:
+            data = {**data, "starts_at": data["start"]}
+        return super().to_internal_value(data)
+
 
 class EventSerializer(serializers.Serializer[Any]):
     type = serializers.CharField()

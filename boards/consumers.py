@@ -39,7 +39,18 @@ CLOSE_NOT_FOUND = 4404
 
 PRESENCE_TTL = 60  # seconds without a heartbeat before someone leaves the presence list
 DELIVERED_MEMORY = 5000  # ids remembered per socket to drop duplicates between replay and live delivery
+PRESENCE_DEBOUNCE = 1.0  # seconds: joins and leaves within it go out as one list (a connect storm is not N²)
 GAP_WAIT = 0.5  # seconds a live event waits for an earlier one before the earlier one is read from the database
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _in_background(coroutine: Any) -> None:
+    """Run a coroutine after this handler; held here so that neither the loop nor a closed socket drops it."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
 
 
 def _rate_limit() -> tuple[int, int]:
@@ -54,8 +65,8 @@ def _check_message(*, user: Any, session_id: int) -> SessionAccess:
     return session_access(user=user, session_id=session_id)
 
 
-def _presence_update(*, session_id: int, channel: str, user: Any, leave: bool = False) -> list[dict[str, Any]] | None:
-    """Record this socket as present (or gone); return the new list of people if it changed, else None.
+def _presence_update(*, session_id: int, channel: str, user: Any, leave: bool = False) -> bool:
+    """Record this socket as present (or gone); True when the list of people changed.
 
     Presence lives in the cache, not the database: it is lossy on purpose. Two sockets updating at the same
     instant may overwrite each other's entry; the next heartbeat (every 20 s) puts it back.
@@ -70,8 +81,17 @@ def _presence_update(*, session_id: int, channel: str, user: Any, leave: bool = 
     else:
         entries[channel] = {"id": user.pk, "name": user.public_name, "seen": now}
     cache.set(key, entries, timeout=PRESENCE_TTL * 2)
-    after = _people(entries, now)
-    return after if after != before else None
+    return _people(entries, now) != before
+
+
+def _presence_claim(*, session_id: int) -> bool:
+    """True for the one socket (of any process) that sends the next presence list of this session."""
+    return bool(cache.add(f"boards-presence-due-{session_id}", 1, timeout=PRESENCE_DEBOUNCE + 1))
+
+
+def _presence_list(*, session_id: int) -> list[dict[str, Any]]:
+    cache.delete(f"boards-presence-due-{session_id}")
+    return _people(cache.get(f"boards-presence-{session_id}") or {}, time.time())
 
 
 def _people(entries: dict[str, dict[str, Any]], now: float) -> list[dict[str, Any]]:
@@ -167,7 +187,7 @@ class SessionConsumer(JsonConsumer):
         await self._release()
         if self.held and not self.repair_pending:
             self.repair_pending = True
-            asyncio.get_running_loop().create_task(self._repair_later())
+            _in_background(self._repair_later())
 
     async def _release(self) -> None:
         while self.live_seq + 1 in self.held:
@@ -181,8 +201,13 @@ class SessionConsumer(JsonConsumer):
 
     async def _repair_later(self) -> None:
         await asyncio.sleep(GAP_WAIT)
-        # Through the channel layer, so the repair runs in turn with this socket's other messages.
-        await self.channel_layer.send(self.channel_name, {"type": "gap.repair"})
+        try:
+            # Through the channel layer, so the repair runs in turn with this socket's other messages.
+            await self.channel_layer.send(self.channel_name, {"type": "gap.repair"})
+        except Exception:
+            # The next live event schedules another attempt; the heartbeat's last_id is the final net.
+            logger.exception("live room gap repair could not be scheduled")
+            self.repair_pending = False
 
     async def gap_repair(self, message: dict[str, Any]) -> None:
         self.repair_pending = False
@@ -215,13 +240,19 @@ class SessionConsumer(JsonConsumer):
         await self.send_json(shaped)
 
     async def _presence(self, *, leave: bool = False) -> None:
-        people = await database_sync_to_async(_presence_update)(
+        changed = await database_sync_to_async(_presence_update)(
             session_id=self.session_id, channel=self.channel_name, user=self.user, leave=leave
         )
-        if people is not None:
-            await self.channel_layer.group_send(
-                session_group(self.session_id), {"type": "presence.update", "users": people}
-            )
+        if changed and await database_sync_to_async(_presence_claim)(session_id=self.session_id):
+            _in_background(self._presence_later())
+
+    async def _presence_later(self) -> None:
+        """Send the room's presence list once the debounce window closes (it holds every change made meanwhile)."""
+        await asyncio.sleep(PRESENCE_DEBOUNCE)
+        people = await database_sync_to_async(_presence_list)(session_id=self.session_id)
+        await self.channel_layer.group_send(
+            session_group(self.session_id), {"type": "presence.update", "users": people}
+        )
 
     # --- Client messages ----------------------------------------------------------------------------------
 

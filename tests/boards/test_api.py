@@ -215,3 +215,13 @@ def test_checking_session_access_costs_a_fixed_number_of_queries(room):
     with CaptureQueriesContext(connection) as queries:
         session_access(user=room.member, session_id=room.session.pk)
     assert len(queries) <= 4
+
+
+def test_a_session_can_be_scheduled_with_start_as_the_issue_names_it(room):
+    response = api_client_for(room.facilitator).post(
+        "/api/sessions/",
+        {"board": room.board.pk, "title": "Named start", "start": "2027-02-01T10:00:00Z"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["starts_at"].startswith("2027-02-01T10:00:00")
