@@ -164,15 +164,19 @@ def world(site: Any) -> World:
         board=board_y, starts_at=at("2026-03-20 09:00"), ends_at=at("2026-03-20 11:00"),
         state=Session.State.ENDED, ended_at=at("2026-03-20 11:00"),
     )  # fmt: skip
-    for session, author, when in [
-        (session_s, g2, "2026-02-10 09:10"),
-        (session_s, g2, "2026-02-10 09:20"),
-        (session_s, b1, "2026-02-10 09:30"),
-        (session_s, pm, "2026-02-10 09:00"),
-        (session_s, pm, "2026-02-10 09:40"),
-        (session_t, g2, "2026-03-20 09:10"),
-    ]:
-        backdate(SessionEvent.objects.create(session=session, kind="chat.message", author=author), when)
+    for seq, (session, author, when) in enumerate(
+        [
+            (session_s, g2, "2026-02-10 09:10"),
+            (session_s, g2, "2026-02-10 09:20"),
+            (session_s, b1, "2026-02-10 09:30"),
+            (session_s, pm, "2026-02-10 09:00"),
+            (session_s, pm, "2026-02-10 09:40"),
+            (session_t, g2, "2026-03-20 09:10"),
+        ],
+        start=1,
+    ):
+        event = SessionEvent.objects.create(session=session, seq=seq, kind="chat.message", author=author)
+        backdate(event, when)
 
     for session, user, score, when in [
         (session_s, g2, 10, "2026-02-11 10:00"),
