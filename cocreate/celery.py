@@ -20,4 +20,16 @@ app.conf.beat_schedule = {
         "task": "cocreate.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    "ideas-expire": {"task": "ideas.tasks.expire_ideas", "schedule": 300.0},
+    "ideas-refresh-trending": {"task": "ideas.tasks.refresh_trending", "schedule": 600.0},
+    "ideas-daily-digest": {
+        "task": "ideas.tasks.send_digests",
+        "schedule": crontab(minute=0, hour=7),
+        "kwargs": {"period": "daily"},
+    },
+    "ideas-weekly-digest": {
+        "task": "ideas.tasks.send_digests",
+        "schedule": crontab(minute=0, hour=7, day_of_week=1),
+        "kwargs": {"period": "weekly"},
+    },
 }

@@ -1,7 +1,410 @@
-"""REST endpoints of the ideas app, mounted under /api/ by cocreate.urls."""
+"""REST endpoints of the ideas app, mounted under /api/ by cocreate.urls.
+
+Views fetch and authorise, validate with a serializer, call one service and answer; the rules are in
+``ideas.services``.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from typing import Any
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from django.db.models import QuerySet
+from django.urls import URLPattern, URLResolver, path
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cocreate.errors import NotFoundError
+from cocreate.models import User
+from cocreate.sanitize import clean_html
+from ideas import selectors, services
+from ideas.models import Comment, Idea, IdeaCampaignPage, Support
+
+ORDERINGS = {
+    "-supporters": ("-supporters_count", "-id"),
+    "supporters": ("supporters_count", "id"),
+    "-published": ("-published_at", "-id"),
+    "published": ("published_at", "id"),
+    "deadline": ("deadline", "id"),
+    "-trending": ("-trending_score", "-id"),
+    "-created": ("-created_at", "-id"),
+}
+
+
+class IdeaSerializer(serializers.ModelSerializer[Idea]):
+    supporters = serializers.IntegerField(source="supporters_count", read_only=True)
+    comments = serializers.IntegerField(source="comments_count", read_only=True)
+    description_html = serializers.SerializerMethodField()
+    campaign = serializers.IntegerField(source="campaign_id", read_only=True)
+    creator = serializers.CharField(source="creator.public_name", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    tags = serializers.SerializerMethodField()
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Idea
+        fields = [
+            "id",
+            "campaign",
+            "title",
+            "summary",
+            "description_html",
+            "status",
+            "status_label",
+            "status_reason",
+            "creator",
+            "supporters",
+            "comments",
+            "deadline",
+            "published_at",
+            "created_at",
+            "tags",
+            "product_codes",
+            "launch_date",
+            "merged_into",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_description_html(self, idea: Idea) -> str:
+        return str(clean_html(idea.description))
+
+    def get_tags(self, idea: Idea) -> list[str]:
+        return sorted(tag.name for tag in idea.tags.all())
+
+    def to_representation(self, instance: Idea) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # Reasons for rejecting or sending back are for the creator, shown on their pages, not in public lists.
+        if instance.status == Idea.Status.NOT_APPROVED and not instance.not_approved_public:
+            data["status_reason"] = ""
+        return data
+
+
+class IdeaCreateSerializer(serializers.Serializer[Any]):
+    campaign = serializers.IntegerField()
+    title = serializers.CharField(max_length=services.TITLE_MAX)
+    summary = serializers.CharField(max_length=services.SUMMARY_MAX)
+    description = serializers.CharField(max_length=services.DESCRIPTION_MAX)
+    terms_accepted = serializers.BooleanField()
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=services.TAG_MAX), required=False, max_length=services.TAGS_MAX
+    )
+    cocreators = serializers.ListField(
+        child=serializers.CharField(max_length=254), required=False, max_length=services.COCREATORS_MAX
+    )
+
+
+def _idea_queryset(user: Any) -> QuerySet[Idea]:
+    return (
+        selectors.ideas_visible_to(user)
+        .exclude(status=Idea.Status.MERGED)
+        .select_related("creator")
+        .prefetch_related("tags")  # type: ignore[misc]
+    )
+
+
+class IdeaListView(generics.ListCreateAPIView[Idea]):
+    """Public ideas (and your own pending ones), filtered and sorted; POST submits a new idea."""
+
+    serializer_class = IdeaSerializer
+
+    def get_queryset(self) -> QuerySet[Idea]:
+        params = self.request.query_params
+        ideas = _idea_queryset(self.request.user)
+        if campaign := params.get("campaign"):
+            if not campaign.isdigit():
+                raise serializers.ValidationError({"campaign": "Must be a campaign id."})
+            ideas = ideas.filter(campaign_id=int(campaign))
+        if status_filter := params.get("status"):
+            if status_filter not in Idea.Status.values:
+                raise serializers.ValidationError({"status": "Unknown status."})
+            ideas = ideas.filter(status=status_filter)
+        if tag := params.get("tag"):
+            ideas = ideas.filter(tags__name=tag.lower())
+        if mine := params.get("mine"):
+            if not self.request.user.is_authenticated:
+                ideas = ideas.none()
+            elif mine == "created":
+                ideas = ideas.filter(creator_id=self.request.user.pk)
+            elif mine == "supported":
+                ideas = ideas.filter(supports__user_id=self.request.user.pk)
+        ordering = params.get("ordering", "-published")
+        if ordering not in ORDERINGS:
+            raise serializers.ValidationError({"ordering": f"One of {', '.join(ORDERINGS)}."})
+        ideas = ideas.order_by(*ORDERINGS[ordering])
+        if query := params.get("q", "").strip():
+            return selectors.ideas_search(queryset=ideas, query=query)
+        return ideas
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", int),
+            OpenApiParameter("status", str, enum=Idea.Status.values),
+            OpenApiParameter("tag", str),
+            OpenApiParameter("q", str, description="Full-text search"),
+            OpenApiParameter("mine", str, enum=["created", "supported"]),
+            OpenApiParameter("ordering", str, enum=list(ORDERINGS)),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=IdeaCreateSerializer, responses={201: IdeaSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = IdeaCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        campaign = IdeaCampaignPage.objects.live().filter(pk=values["campaign"]).first()
+        if campaign is None:
+            raise NotFoundError("This campaign does not exist.")
+        idea = services.idea_submit(
+            campaign=campaign,
+            creator=_user(request),
+            title=values["title"],
+            summary=values["summary"],
+            description=values["description"],
+            terms_accepted=values["terms_accepted"],
+            tags=values.get("tags", []),
+            cocreators=values.get("cocreators", []),
+        )
+        return Response(IdeaSerializer(idea).data, status=status.HTTP_201_CREATED)
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _idea_for(request: Request, pk: int) -> Idea:
+    idea = Idea.objects.select_related("campaign", "creator").filter(pk=pk).first()
+    if idea is None or not selectors.can_see_idea(idea=idea, user=request.user):
+        raise NotFoundError("This idea does not exist.")
+    return idea
+
+
+class IdeaDetailView(APIView):
+    @extend_schema(responses=IdeaSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(IdeaSerializer(_idea_for(request, pk)).data)
+
+
+class SupportSerializer(serializers.Serializer[Any]):
+    importance = serializers.ChoiceField(choices=Support.Importance.choices, required=False, default="")
+    would_buy = serializers.BooleanField(required=False, allow_null=True, default=None)
+    quantity = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=services.QUANTITY_MAX
+    )
+
+
+SupportResponse = inline_serializer(
+    "SupportResponse", {"supporters": serializers.IntegerField(), "supported": serializers.BooleanField()}
+)
+
+
+class SupportView(APIView):
+    """Support an idea (POST) or withdraw (DELETE); both are idempotent and answer with the count."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=SupportSerializer, responses={200: SupportResponse, 201: SupportResponse})
+    def post(self, request: Request, pk: int) -> Response:
+        idea = _idea_for(request, pk)
+        data = SupportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.support_add(idea=idea, user=_user(request), **data.validated_data)
+        return Response(
+            {"supporters": result.supporters, "supported": True},
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=None, responses={200: SupportResponse})
+    def delete(self, request: Request, pk: int) -> Response:
+        idea = _idea_for(request, pk)
+        result = services.support_withdraw(idea=idea, user=_user(request))
+        return Response({"supporters": result.supporters, "supported": False})
+
+
+class CommentSerializer(serializers.ModelSerializer[Comment]):
+    author = serializers.CharField(source="author.public_name", read_only=True)
+    body_html = serializers.SerializerMethodField()
+    official = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "parent", "kind", "official", "author", "body_html", "created_at"]
+        read_only_fields = fields
+
+    def get_body_html(self, comment: Comment) -> str:
+        return str(clean_html(comment.body))
+
+    def get_official(self, comment: Comment) -> bool:
+        return comment.kind == Comment.Kind.OFFICIAL
+
+
+class CommentCreateSerializer(serializers.Serializer[Any]):
+    body = serializers.CharField(max_length=services.COMMENT_MAX)
+    parent = serializers.IntegerField(required=False, allow_null=True, default=None)  # type: ignore[assignment]
+    kind = serializers.ChoiceField(choices=Comment.Kind.choices, default=Comment.Kind.COMMENT)
+
+
+class CommentListView(generics.ListCreateAPIView[Comment]):
+    serializer_class = CommentSerializer
+
+    def get_queryset(self) -> QuerySet[Comment]:
+        idea = _idea_for(self.request, self.kwargs["pk"])
+        return Comment.objects.filter(idea=idea, hidden_at__isnull=True).select_related("author").order_by("id")
+
+    @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        idea = _idea_for(request, self.kwargs["pk"])
+        data = CommentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        parent = None
+        if data.validated_data["parent"] is not None:
+            parent = Comment.objects.filter(pk=data.validated_data["parent"], idea=idea).first()
+            if parent is None:
+                raise NotFoundError("The comment you reply to does not exist.")
+        comment = services.comment_add(
+            idea=idea,
+            author=_user(request),
+            body=data.validated_data["body"],
+            parent=parent,
+            kind=data.validated_data["kind"],
+        )
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class ModerateSerializer(serializers.Serializer[Any]):
+    decision = serializers.ChoiceField(choices=services.ModerationDecision.ALL)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ModerateView(APIView):
+    """Product managers: publish, send back (needs work) or reject a pending idea."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ModerateSerializer, responses=IdeaSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        idea = _idea_for(request, pk)
+        data = ModerateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        idea = services.idea_moderate(idea=idea, moderator=_user(request), **data.validated_data)
+        return Response(IdeaSerializer(idea).data)
+
+
+class StatusSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=Idea.Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    product_codes = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list, max_length=50
+    )
+    launch_date = serializers.DateField(required=False, allow_null=True, default=None)
+    not_approved_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    reason_public = serializers.BooleanField(required=False, default=False)
+
+
+class StatusView(APIView):
+    """Product managers: move an idea along the lifecycle (allowed moves only)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=StatusSerializer, responses=IdeaSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        idea = _idea_for(request, pk)
+        data = StatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        idea = services.idea_set_status(idea=idea, actor=_user(request), **data.validated_data)
+        return Response(IdeaSerializer(idea).data)
+
+
+class CampaignSerializer(serializers.ModelSerializer[IdeaCampaignPage]):
+    url = serializers.SerializerMethodField()
+    milestones = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IdeaCampaignPage
+        fields = [
+            "id",
+            "title",
+            "url",
+            "terms_version",
+            "milestones",
+            "moderation_required",
+            "resubmit_delay_hours",
+            "participation",
+            "accepting_ideas",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, campaign: IdeaCampaignPage) -> str:
+        return campaign.url or ""
+
+    def get_milestones(self, campaign: IdeaCampaignPage) -> list[dict[str, int]]:
+        return [{"supporters": s, "days": d} for s, d in campaign.milestone_list()]
+
+
+class CampaignListView(generics.ListAPIView[IdeaCampaignPage]):
+    serializer_class = CampaignSerializer
+
+    def get_queryset(self) -> QuerySet[IdeaCampaignPage]:
+        return IdeaCampaignPage.objects.live().order_by("-first_published_at", "id")
+
+
+class SimilarView(APIView):
+    """Up to five public ideas whose text matches ``q``: suggestions while someone types a new idea."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("campaign", int)],
+        responses=inline_serializer(
+            "SimilarIdeas",
+            {
+                "results": inline_serializer(
+                    "SimilarIdea",
+                    {
+                        "id": serializers.IntegerField(),
+                        "title": serializers.CharField(),
+                        "supporters": serializers.IntegerField(),
+                        "status": serializers.CharField(),
+                        "url": serializers.CharField(),
+                    },
+                    many=True,
+                )
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        query = request.query_params.get("q", "").strip()[:200]
+        campaign = request.query_params.get("campaign", "")
+        campaign_id = int(campaign) if campaign.isdigit() else None
+        ideas = selectors.similar_ideas(query=query, campaign_id=campaign_id)
+        return Response(
+            {
+                "results": [
+                    {
+                        "id": idea.pk,
+                        "title": idea.title,
+                        "supporters": idea.supporters_count,
+                        "status": idea.get_status_display(),
+                        "url": idea.get_absolute_url(),
+                    }
+                    for idea in ideas
+                ]
+            }
+        )
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("ideas/", IdeaListView.as_view(), name="api-ideas"),
+    path("ideas/similar/", SimilarView.as_view(), name="api-ideas-similar"),
+    path("ideas/<int:pk>/", IdeaDetailView.as_view(), name="api-idea"),
+    path("ideas/<int:pk>/support/", SupportView.as_view(), name="api-idea-support"),
+    path("ideas/<int:pk>/comments/", CommentListView.as_view(), name="api-idea-comments"),
+    path("ideas/<int:pk>/moderate/", ModerateView.as_view(), name="api-idea-moderate"),
+    path("ideas/<int:pk>/status/", StatusView.as_view(), name="api-idea-status"),
+    path("campaigns/", CampaignListView.as_view(), name="api-campaigns"),
+]

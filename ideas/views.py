@@ -1,0 +1,551 @@
+"""Pages of the ideas app: thin adapters over selectors and services."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cocreate.errors import DomainError
+from cocreate.models import User
+from cocreate.roles import Role, has_role
+from ideas import forms, selectors, services
+from ideas.models import (
+    PUBLIC_STATUSES,
+    Comment,
+    Follow,
+    Idea,
+    IdeaCampaignPage,
+    IdeaCoCreator,
+    InternalNote,
+    Notification,
+    NotificationPreference,
+    StatusChange,
+    Support,
+)
+
+SORTS = {
+    "trending": ("-trending_score", "-supporters_count", "-id"),
+    "supported": ("-supporters_count", "-published_at", "-id"),
+    "newest": ("-published_at", "-id"),
+    "ending": ("deadline", "-id"),
+}
+SORT_LABELS = {"trending": "Trending", "supported": "Most supported", "newest": "Newest", "ending": "Ending soon"}
+LISTED_STATUSES = sorted(PUBLIC_STATUSES - {Idea.Status.MERGED})
+PAGE_SIZE = 20
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied(_("Please log in."))
+    return user
+
+
+def campaign_context(*, request: HttpRequest, campaign: IdeaCampaignPage) -> dict[str, Any]:
+    """The campaign page's list of public ideas: sorted, filtered, searched and paginated.
+
+    The number of queries is the same for every page: count, page rows with creators, tags of the page.
+    """
+    sort = request.GET.get("sort", "trending")
+    if sort not in SORTS:
+        sort = "trending"
+    status = request.GET.get("status", "")
+    tag = request.GET.get("tag", "").strip().lower()
+    query = request.GET.get("q", "").strip()[:200]
+    ideas = Idea.objects.filter(campaign=campaign, status__in=LISTED_STATUSES)
+    if status in LISTED_STATUSES:
+        ideas = ideas.filter(status=status)
+    if tag:
+        ideas = ideas.filter(tags__name=tag)
+    if sort == "ending":
+        ideas = ideas.filter(status=Idea.Status.PUBLISHED, deadline__isnull=False)
+    ideas = ideas.order_by(*SORTS[sort]).select_related("creator").prefetch_related("tags")  # type: ignore[misc]
+    listing: Any = selectors.ideas_search(queryset=ideas, query=query) if query else ideas
+    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    first_milestone = campaign.milestone_list()[0][0]
+    return {
+        "page_obj": page,
+        "ideas": page.object_list,
+        "sort": sort,
+        "sorts": [(key, _(label)) for key, label in SORT_LABELS.items()],
+        "status_filter": status,
+        "statuses": [(value, Idea.Status(value).label) for value in LISTED_STATUSES],
+        "tag": tag,
+        "query": query,
+        "popular_tags": _popular_tags(campaign),
+        "may_submit": campaign.accepting_ideas and selectors.campaign_for_user(campaign=campaign, user=request.user),
+        "milestones": campaign.milestone_list(),
+        "first_milestone": first_milestone,
+    }
+
+
+def _popular_tags(campaign: IdeaCampaignPage) -> list[str]:
+    from ideas.models import IdeaTag
+
+    rows = (
+        IdeaTag.objects.filter(content_object__campaign=campaign, content_object__status=Idea.Status.PUBLISHED)
+        .values("tag__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "tag__name")[:12]
+    )
+    return [row["tag__name"] for row in rows]
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    """All live campaigns; with exactly one, go straight to it."""
+    campaigns = list(IdeaCampaignPage.objects.live().order_by("-first_published_at"))
+    if len(campaigns) == 1:
+        return redirect(campaigns[0].url)
+    counts = dict(
+        Idea.objects.filter(status=Idea.Status.PUBLISHED)
+        .values("campaign_id")
+        .annotate(n=Count("id"))
+        .values_list("campaign_id", "n")
+    )
+    for campaign in campaigns:
+        campaign.published_ideas = counts.get(campaign.pk, 0)
+    ideas_count, supporters = selectors.public_figures()
+    return render(
+        request,
+        "ideas/index.html",
+        {
+            "campaigns": campaigns,
+            "figures": {"ideas": ideas_count, "supporters": supporters},
+            "top": selectors.most_supported_ideas(limit=5),
+        },
+    )
+
+
+def _idea_or_404(request: HttpRequest, pk: int) -> Idea:
+    idea = get_object_or_404(Idea.objects.select_related("campaign", "creator", "merged_into"), pk=pk)
+    if not selectors.can_see_idea(idea=idea, user=request.user):
+        raise Http404
+    return idea
+
+
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    idea = _idea_or_404(request, pk)
+    user = request.user
+    is_pm = has_role(user, Role.PRODUCT_MANAGER)
+    comments = (
+        Comment.objects.filter(idea=idea, parent__isnull=True, hidden_at__isnull=True)
+        .select_related("author")
+        .prefetch_related(
+            Prefetch(
+                "replies",
+                queryset=Comment.objects.filter(hidden_at__isnull=True).select_related("author").order_by("id"),
+            )
+        )
+        .order_by("id")
+    )
+    support = Support.objects.filter(idea=idea, user_id=user.pk).first() if user.is_authenticated else None
+    following = user.is_authenticated and Follow.objects.filter(idea=idea, user_id=user.pk).exists()
+    cocreators = list(IdeaCoCreator.objects.filter(idea=idea).select_related("user"))
+    invitation = next((c for c in cocreators if c.user_id == user.pk and not c.accepted_at and not c.declined_at), None)
+    milestones = idea.campaign.milestone_list()
+    next_goal = next((s for s, _d in milestones if s > idea.supporters_count), milestones[-1][0])
+    context = {
+        "idea": idea,
+        "page": idea.campaign,
+        "comments": comments,
+        "official": [c for c in comments if c.kind == Comment.Kind.OFFICIAL],
+        "support": support,
+        "following": following,
+        "cocreators": [c for c in cocreators if c.accepted_at],
+        "invitation": invitation,
+        "is_creator": selectors.is_idea_creator(idea=idea, user=user),
+        "may_take_part": selectors.campaign_for_user(campaign=idea.campaign, user=user),
+        "is_pm": is_pm,
+        "history": StatusChange.objects.filter(idea=idea).order_by("created_at"),
+        "images": idea.images.all(),
+        "next_goal": next_goal,
+        "progress": min(100, round(100 * idea.supporters_count / next_goal)) if next_goal else 100,
+        "comment_form": forms.CommentForm(),
+        "importance_choices": Support.Importance.choices[1:],
+        # Forward moves first, archiving last.
+        "allowed_moves": sorted(services.ALLOWED_MOVES.get(idea.status, ()), key=lambda s: (s == "archived", s)),
+        "status_labels": dict(Idea.Status.choices),
+        "now": timezone.now(),
+    }
+    return render(request, "ideas/idea_detail.html", context)
+
+
+@login_required
+def submit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_object_or_404(IdeaCampaignPage.objects.live(), pk=campaign_id)
+    user = _user(request)
+    if not selectors.campaign_for_user(campaign=campaign, user=user):
+        raise PermissionDenied(_("You may not submit ideas to this campaign."))
+    again = None
+    if again_id := request.GET.get("again", ""):
+        again = Idea.objects.filter(pk=again_id if again_id.isdigit() else 0, creator=user).first()
+    initial = {}
+    if again is not None:
+        initial = {"title": again.title, "summary": again.summary, "description": again.description}
+    form = forms.IdeaForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            idea = services.idea_submit(
+                campaign=campaign,
+                creator=user,
+                title=form.cleaned_data["title"],
+                summary=form.cleaned_data["summary"],
+                description=form.cleaned_data["description"],
+                terms_accepted=form.cleaned_data["terms_accepted"],
+                tags=form.tag_list(),
+                cocreators=form.cocreator_list(),
+                images=form.cleaned_data["images"],
+                resubmitted_from=again,
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            if idea.status == Idea.Status.PENDING:
+                messages.success(request, _("Thank you! A product manager will review your idea before it is public."))
+            else:
+                messages.success(request, _("Your idea is published."))
+            return redirect(idea.get_absolute_url())
+    return render(request, "ideas/submit.html", {"form": form, "campaign": campaign, "page": campaign})
+
+
+@login_required
+def resubmit(request: HttpRequest, pk: int) -> HttpResponse:
+    idea = _idea_or_404(request, pk)
+    user = _user(request)
+    if idea.creator_id != user.pk:
+        raise PermissionDenied(_("Only the creator may resubmit this idea."))
+    initial = {
+        "title": idea.title,
+        "summary": idea.summary,
+        "description": idea.description,
+        "tags": ", ".join(idea.tags.names()),
+    }
+    form = forms.IdeaForm(request.POST or None, initial=initial, resubmit=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.idea_resubmit(
+                idea=idea,
+                user=user,
+                title=form.cleaned_data["title"],
+                summary=form.cleaned_data["summary"],
+                description=form.cleaned_data["description"],
+                tags=form.tag_list(),
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your idea is back in the moderation queue."))
+            return redirect(idea.get_absolute_url())
+    return render(request, "ideas/submit.html", {"form": form, "campaign": idea.campaign, "idea": idea})
+
+
+@require_POST
+@login_required
+def comment(request: HttpRequest, pk: int) -> HttpResponse:
+    idea = _idea_or_404(request, pk)
+    form = forms.CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please write a comment."))
+        return redirect(idea.get_absolute_url())
+    parent = None
+    if form.cleaned_data["parent"]:
+        parent = get_object_or_404(Comment, pk=form.cleaned_data["parent"], idea=idea)
+    try:
+        created = services.comment_add(
+            idea=idea,
+            author=_user(request),
+            body=form.cleaned_data["body"],
+            parent=parent,
+            kind=form.cleaned_data["kind"] or Comment.Kind.COMMENT,
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(idea.get_absolute_url())
+    return redirect(f"{idea.get_absolute_url()}#comment-{created.pk}")
+
+
+@require_POST
+@login_required
+def follow(request: HttpRequest, pk: int) -> HttpResponse:
+    idea = _idea_or_404(request, pk)
+    services.follow_set(idea=idea, user=_user(request), follow=request.POST.get("follow") == "1")
+    return redirect(idea.get_absolute_url())
+
+
+@require_POST
+@login_required
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    idea = _idea_or_404(request, pk)
+    form = forms.ReportForm(request.POST)
+    if form.is_valid():
+        target = None
+        if form.cleaned_data["comment"]:
+            target = get_object_or_404(Comment, pk=form.cleaned_data["comment"], idea=idea)
+        try:
+            services.report_create(
+                reporter=_user(request), idea=idea, comment=target, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Thank you. A moderator will look at it."))
+    else:
+        messages.error(request, _("Please say what is wrong."))
+    return redirect(idea.get_absolute_url())
+
+
+@require_POST
+@login_required
+def invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    idea = _idea_or_404(request, pk)
+    user = _user(request)
+    cocreator = get_object_or_404(IdeaCoCreator, idea=idea, user=user)
+    try:
+        services.cocreator_respond(cocreator=cocreator, user=user, accept=request.POST.get("accept") == "1")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(idea.get_absolute_url())
+
+
+def _idea_list(request: HttpRequest, ideas: Any, title: str, empty: str) -> HttpResponse:
+    page = Paginator(
+        ideas.select_related("campaign", "creator").prefetch_related("tags").order_by("-created_at", "-id"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request, "ideas/idea_list.html", {"page_obj": page, "ideas": page.object_list, "title": title, "empty": empty}
+    )
+
+
+@login_required
+def my_ideas(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    invited = IdeaCoCreator.objects.filter(user=user, declined_at__isnull=True).values("idea_id")
+    return _idea_list(
+        request,
+        Idea.objects.filter(Q(creator=user) | Q(pk__in=invited)),
+        _("My ideas"),
+        _("You have not submitted an idea yet."),
+    )
+
+
+@login_required
+def supported_ideas(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return _idea_list(
+        request,
+        Idea.objects.filter(supports__user=user, status__in=PUBLIC_STATUSES),
+        _("Ideas I support"),
+        _("You do not support any idea yet."),
+    )
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    preference = NotificationPreference.objects.filter(user=user).first()
+    form = forms.PreferenceForm(
+        request.POST or None,
+        initial={"email": preference.email if preference else NotificationPreference.Email.IMMEDIATE},
+    )
+    if request.method == "POST":
+        if request.POST.get("action") == "read":
+            services.notifications_mark_read(user=user)
+            return redirect("ideas:notifications")
+        if form.is_valid():
+            services.notification_preference_set(user=user, email=form.cleaned_data["email"])
+            messages.success(request, _("Your preference was saved."))
+            return redirect("ideas:notifications")
+    page = Paginator(
+        Notification.objects.filter(user=user).select_related("idea").order_by("-created_at", "-id"), 30
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ideas/notifications.html",
+        {
+            "page_obj": page,
+            "items": page.object_list,
+            "unread": selectors.unread_notifications_count(user),
+            "form": form,
+        },
+    )
+
+
+def _require_pm(request: HttpRequest) -> User:
+    user = _user(request)
+    if not has_role(user, Role.PRODUCT_MANAGER):
+        raise PermissionDenied(_("Only product managers may see this."))
+    return user
+
+
+@login_required
+def demand(request: HttpRequest, pk: int) -> HttpResponse:
+    """The B2B view of one idea for product managers: demand by account and tier, notes, triage, proxy support."""
+    user = _require_pm(request)
+    idea = _idea_or_404(request, pk)
+    note_form = forms.NoteForm(prefix="note")
+    proxy_form = forms.ProxySupportForm(prefix="proxy")
+    if request.method == "POST":
+        try:
+            if "note-body" in request.POST:
+                note_form = forms.NoteForm(request.POST, prefix="note")
+                if note_form.is_valid():
+                    services.internal_note_add(idea=idea, author=user, body=note_form.cleaned_data["body"])
+                    return redirect("ideas:demand", pk=idea.pk)
+            elif "proxy-email" in request.POST:
+                proxy_form = forms.ProxySupportForm(request.POST, prefix="proxy")
+                if proxy_form.is_valid():
+                    contact = User.objects.filter(email__iexact=proxy_form.cleaned_data["email"]).first()
+                    if contact is None:
+                        proxy_form.add_error("email", _("No member has this e-mail address."))
+                    else:
+                        services.support_add(
+                            idea=idea,
+                            user=contact,
+                            recorded_by=user,
+                            importance=proxy_form.cleaned_data["importance"] or "",
+                            would_buy=proxy_form.cleaned_data["would_buy"],
+                            quantity=proxy_form.cleaned_data["quantity"],
+                        )
+                        messages.success(request, _("Proxy support recorded."))
+                        return redirect("ideas:demand", pk=idea.pk)
+        except DomainError as error:
+            messages.error(request, error.message)
+    response_time = None
+    if idea.first_official_response_at and idea.published_at:
+        response_time = idea.first_official_response_at - idea.published_at
+    return render(
+        request,
+        "ideas/demand.html",
+        {
+            "idea": idea,
+            "demand": selectors.idea_demand(idea=idea),
+            "notes": InternalNote.objects.filter(idea=idea).select_related("author"),
+            "note_form": note_form,
+            "proxy_form": proxy_form,
+            "triage_form": forms.TriageForm(instance=idea),
+            "response_time": response_time,
+        },
+    )
+
+
+@require_POST
+@login_required
+def triage(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _require_pm(request)
+    idea = _idea_or_404(request, pk)
+    form = forms.TriageForm(request.POST, instance=Idea.objects.get(pk=idea.pk))
+    if form.is_valid():
+        services.idea_triage(
+            idea=idea,
+            actor=user,
+            owner_department=form.cleaned_data["owner_department"],
+            impact=form.cleaned_data["impact"],
+            effort=form.cleaned_data["effort"],
+        )
+        messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Impact and effort are between 1 and 10."))
+    return redirect("ideas:demand", pk=idea.pk)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """Every idea with its B2B figures, for product managers (streamed; one query for the ideas and one
+    aggregate per batch of supports)."""
+    _require_pm(request)
+    ideas = (
+        selectors.with_account_revenue(Idea.objects.select_related("campaign", "creator"))
+        .annotate(
+            accounts=Count("supports__user__organisation", filter=Q(supports__counts=True), distinct=True),
+            must=Count("supports", filter=Q(supports__counts=True, supports__importance="must")),
+            important=Count("supports", filter=Q(supports__counts=True, supports__importance="important")),
+            would_buy=Count("supports", filter=Q(supports__counts=True, supports__would_buy=True)),
+            quantity=Sum("supports__quantity", filter=Q(supports__counts=True)),
+            gold=Count("supports", filter=Q(supports__counts=True, supports__user__organisation__tier="gold")),
+            silver=Count("supports", filter=Q(supports__counts=True, supports__user__organisation__tier="silver")),
+            bronze=Count("supports", filter=Q(supports__counts=True, supports__user__organisation__tier="bronze")),
+        )
+        .order_by("id")
+    )
+    header = [
+        "id",
+        "campaign",
+        "title",
+        "status",
+        "creator",
+        "supporters",
+        "accounts",
+        "account_revenue",
+        "gold",
+        "silver",
+        "bronze",
+        "must_have",
+        "important",
+        "would_buy",
+        "quantity",
+        "owner_department",
+        "impact",
+        "effort",
+        "priority",
+        "published_at",
+        "first_official_response_hours",
+    ]
+
+    def rows() -> Any:
+        writer = csv.writer(_Echo())
+        yield writer.writerow(header)
+        for idea in ideas.iterator(chunk_size=500):
+            response_hours = ""
+            if idea.first_official_response_at and idea.published_at:
+                delta = idea.first_official_response_at - idea.published_at
+                response_hours = f"{delta.total_seconds() / 3600:.1f}"
+            yield writer.writerow(
+                [
+                    idea.pk,
+                    idea.campaign.title,
+                    _csv_safe(idea.title),
+                    idea.status,
+                    _csv_safe(idea.creator.public_name),
+                    idea.supporters_count,
+                    idea.accounts,
+                    f"{idea.account_revenue:.2f}",
+                    idea.gold,
+                    idea.silver,
+                    idea.bronze,
+                    idea.must,
+                    idea.important,
+                    idea.would_buy,
+                    idea.quantity or 0,
+                    idea.owner_department,
+                    idea.impact or "",
+                    idea.effort or "",
+                    idea.priority_score or "",
+                    idea.published_at.isoformat() if idea.published_at else "",
+                    response_hours,
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="ideas.csv"'
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheet apps run cells starting with = + - @ as formulas; prefix them so they stay text."""
+    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
