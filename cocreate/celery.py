@@ -32,4 +32,8 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=7, day_of_week=1),
         "kwargs": {"period": "weekly"},
     },
+    "boards-action-item-reminders": {
+        "task": "boards.tasks.action_item_reminders",
+        "schedule": crontab(minute=5, hour=7),
+    },
 }
