@@ -32,6 +32,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/privacy/", include("cocreate.privacy_urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include(api_urlpatterns)),
     path("cms/", include(wagtailadmin_urls)),
