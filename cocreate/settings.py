@@ -214,9 +214,7 @@ def _redis_db(url: str, db: int) -> str:
 
 
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_db(REDIS_URL, 0)}
-    }
+    CACHES = {"default": {"BACKEND": "cocreate.cache.ResilientRedisCache", "LOCATION": _redis_db(REDIS_URL, 0)}}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

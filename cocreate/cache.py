@@ -1,0 +1,81 @@
+"""A Redis cache that degrades instead of failing when Redis is unreachable.
+
+The cache only ever holds things that can be recomputed (figures, rate-limit counters, presence), so while
+Redis is down a read is a miss and a write is dropped, and pages keep serving. ``/healthz`` still reports
+the fault: its check writes and reads back a value, which fails. Each failure is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+
+def _warn(operation: str, exc: Exception) -> None:
+    logger.warning("cache %s failed, Redis unreachable: %s", operation, exc)
+
+
+class ResilientRedisCache(RedisCache):
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        try:
+            return super().get(key, default, version)
+        except UNREACHABLE as exc:
+            _warn("get", exc)
+            return default
+
+    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
+        try:
+            return super().get_many(keys, version)
+        except UNREACHABLE as exc:
+            _warn("get_many", exc)
+            return {}
+
+    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:  # type: ignore[override]
+        try:
+            super().set(key, value, timeout, version)
+        except UNREACHABLE as exc:
+            _warn("set", exc)
+
+    def set_many(self, data: dict[Any, Any], timeout: Any = None, version: int | None = None) -> list[Any]:
+        try:
+            return super().set_many(data, timeout, version)
+        except UNREACHABLE as exc:
+            _warn("set_many", exc)
+            return list(data)
+
+    def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
+        """While Redis is down every ``add`` succeeds: a rate limit lets the action through, and an
+        idempotency key lets the e-mail go (sending twice is better than never)."""
+        try:
+            return bool(super().add(key, value, timeout, version))
+        except UNREACHABLE as exc:
+            _warn("add", exc)
+            return True
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        try:
+            return int(super().incr(key, delta, version))
+        except UNREACHABLE as exc:
+            _warn("incr", exc)
+            return delta
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        try:
+            return bool(super().delete(key, version))
+        except UNREACHABLE as exc:
+            _warn("delete", exc)
+            return False
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        try:
+            return bool(super().has_key(key, version))
+        except UNREACHABLE as exc:
+            _warn("has_key", exc)
+            return False
