@@ -37,7 +37,7 @@ class ResilientRedisCache(RedisCache):
             _warn("get_many", exc)
             return {}
 
-    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:  # type: ignore[override]
+    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
         try:
             super().set(key, value, timeout, version)
         except UNREACHABLE as exc:
