@@ -264,3 +264,39 @@ class WithTagNames:
 
     def __len__(self) -> int:
         return len(self._evaluate())
+
+
+INSIGHT_SORTS = {
+    "supporters": ("-supporters_count", "-id"),
+    "revenue": ("-account_revenue", "-supporters_count", "-id"),
+    "accounts": ("-accounts", "-supporters_count", "-id"),
+    "must": ("-must", "-supporters_count", "-id"),
+    "newest": ("-published_at", "-id"),
+}
+
+
+def ideas_with_demand(*, status: str = "", department: str = "", sort: str = "supporters") -> QuerySet[Idea]:
+    """Public ideas with their B2B figures (accounts, their revenue, tiers, importance, purchase intent) for
+    the product managers' insights list and CSV export."""
+    counted = Q(supports__counts=True)
+    ideas = with_account_revenue(Idea.objects.select_related("campaign", "creator")).annotate(
+        accounts=Count("supports__user__organisation", filter=counted, distinct=True),
+        must=Count("supports", filter=counted & Q(supports__importance="must")),
+        important=Count("supports", filter=counted & Q(supports__importance="important")),
+        would_buy=Count("supports", filter=counted & Q(supports__would_buy=True)),
+        quantity=Sum("supports__quantity", filter=counted),
+        gold=Count("supports", filter=counted & Q(supports__user__organisation__tier="gold")),
+        silver=Count("supports", filter=counted & Q(supports__user__organisation__tier="silver")),
+        bronze=Count("supports", filter=counted & Q(supports__user__organisation__tier="bronze")),
+    )
+    if status in Idea.Status.values:
+        ideas = ideas.filter(status=status)
+    if department in Idea.Department.values and department:
+        ideas = ideas.filter(owner_department=department)
+    return ideas.order_by(*INSIGHT_SORTS.get(sort, INSIGHT_SORTS["supporters"]))
+
+
+def status_totals() -> dict[str, int]:
+    rows = Idea.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")
+    totals = dict(rows)
+    return {value: totals.get(value, 0) for value in Idea.Status.values}
