@@ -491,7 +491,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Every idea with its B2B figures, for product managers (streamed; one query for the ideas and one
     aggregate per batch of supports)."""
     _require_pm(request)
-    ideas = selectors.ideas_with_demand(sort="supporters").order_by("pk")
+    ideas = Idea.objects.select_related("campaign", "creator").defer("description").order_by("pk")
     header = [
         "id",
         "campaign",
@@ -519,7 +519,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     def rows() -> Any:
         writer = csv.writer(_Echo())
         yield writer.writerow(header)
-        for idea in ideas.iterator(chunk_size=500):
+        for idea in _in_chunks_with_demand(ideas):
             response_hours = ""
             if idea.first_official_response_at and idea.published_at:
                 delta = idea.first_official_response_at - idea.published_at
@@ -605,15 +605,17 @@ def insights(request: HttpRequest) -> HttpResponse:
         sort = "supporters"
     status = request.GET.get("status", "")
     department = request.GET.get("department", "")
-    ideas = selectors.ideas_with_demand(status=status, department=department, sort=sort)
-    page = Paginator(ideas, 50).get_page(request.GET.get("page"))
+    ranking = selectors.insight_ranking(sort=sort, status=status, department=department)
+    page = Paginator(ranking, 50).get_page(request.GET.get("page"))
+    rows = {idea.pk: idea for idea in Idea.objects.filter(pk__in=list(page.object_list)).select_related("campaign")}
+    ideas = selectors.with_demand([rows[pk] for pk in page.object_list if pk in rows])
     published, supporters = selectors.public_figures()
     return render(
         request,
         "ideas/insights.html",
         {
             "page_obj": page,
-            "ideas": page.object_list,
+            "ideas": ideas,
             "sort": sort,
             "sorts": [
                 ("supporters", _("Supporters")),
@@ -631,3 +633,14 @@ def insights(request: HttpRequest) -> HttpResponse:
             "is_pm": has_role(request.user, Role.PRODUCT_MANAGER),
         },
     )
+
+
+def _in_chunks_with_demand(ideas: Any, size: int = 1000) -> Any:
+    """Ideas in primary-key order, a chunk at a time, each chunk with its B2B figures attached."""
+    last = 0
+    while True:
+        chunk = list(ideas.filter(pk__gt=last)[:size])
+        if not chunk:
+            return
+        yield from selectors.with_demand(chunk)
+        last = chunk[-1].pk

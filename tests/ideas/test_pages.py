@@ -321,7 +321,7 @@ def test_the_header_shows_the_unread_notification_count(site, customer):
 )
 def test_insights_are_for_staff(site, people, role, status_code):
     IdeaFactory(title="Visible in insights")
-    response = client_for(people[role]).get("/ideas/insights/?sort=revenue")
+    response = client_for(people[role]).get("/ideas/insights/?sort=supporters")
     assert response.status_code == status_code
     if status_code == 200:
         assert "Visible in insights" in response.content.decode()
