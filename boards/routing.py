@@ -1,5 +1,9 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from boards.consumers import SessionConsumer
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/sessions/<int:session_id>/", SessionConsumer.as_asgi()),
+]

@@ -168,3 +168,118 @@ class SiteSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = _("site settings")
+
+
+# --- Surveys (insights) -----------------------------------------------------------------------------------------
+# Satisfaction (CSAT, 1-5) after an idea is closed or a session ends, and the relationship NPS (0-10) for community
+# members whom the boards' session survey does not reach. Sent and answered through cocreate/insights/surveys.py.
+
+CSAT_SCORES = (1, 5)
+NPS_SCORES = (0, 10)
+
+
+class Survey(models.Model):
+    """One question asked of a group of people about one occasion: a closed idea, an ended session or a quarter."""
+
+    class Kind(models.TextChoices):
+        CSAT = "csat", _("Satisfaction (1 to 5)")
+        NPS = "nps", _("Likelihood to recommend (0 to 10)")
+
+    class Occasion(models.TextChoices):
+        IDEA_CLOSED = "idea_closed", _("An idea was closed")
+        SESSION_ENDED = "session_ended", _("A session ended")
+        QUARTER = "quarter", _("Quarterly relationship survey")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    occasion = models.CharField(_("occasion"), max_length=20, choices=Occasion.choices)
+    idea = models.ForeignKey(
+        "ideas.Idea", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("idea")
+    )
+    session = models.ForeignKey(
+        "boards.Session", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("session")
+    )
+    period = models.CharField(_("period"), max_length=20, blank=True, help_text=_("For quarterly surveys: 2026-Q4."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "idea"], condition=models.Q(idea__isnull=False), name="survey_once_per_idea"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "session"], condition=models.Q(session__isnull=False), name="survey_once_per_session"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "period"], condition=models.Q(occasion="quarter"), name="survey_once_per_period"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(occasion="idea_closed", idea__isnull=False, session__isnull=True)
+                    | models.Q(occasion="session_ended", session__isnull=False, idea__isnull=True)
+                    | (models.Q(occasion="quarter", idea__isnull=True, session__isnull=True) & ~models.Q(period=""))
+                ),
+                name="survey_occasion_matches_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.idea_id or self.session_id or self.period
+        return f"{self.kind} {self.occasion} {subject}"
+
+    @property
+    def scores(self) -> tuple[int, int]:
+        return CSAT_SCORES if self.kind == Survey.Kind.CSAT else NPS_SCORES
+
+
+class SurveyInvitation(models.Model):
+    """Who was asked, when, and whether the one reminder went out. Links carry its signed id."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey("cocreate.User", on_delete=models.CASCADE, related_name="survey_invitations")
+    sent_at = models.DateTimeField(auto_now_add=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["survey", "user"], name="survey_invitation_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} asked in survey {self.survey_id}"
+
+
+class SurveyAnswer(models.Model):
+    """An answer, with the respondent's organisation and tier as they were when answering. Shown to staff only,
+    and only in aggregate."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="answers")
+    respondent = models.ForeignKey(
+        "cocreate.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
+    )
+    kind = models.CharField(max_length=10, choices=Survey.Kind.choices)
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_answers"
+    )
+    tier = models.CharField(_("tier"), max_length=10, choices=Organisation.Tier.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "respondent"], name="survey_answer_once_per_respondent"),
+            models.CheckConstraint(
+                condition=models.Q(kind="csat", score__gte=CSAT_SCORES[0], score__lte=CSAT_SCORES[1])
+                | models.Q(kind="nps", score__gte=NPS_SCORES[0], score__lte=NPS_SCORES[1]),
+                name="survey_answer_score_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.score} in survey {self.survey_id}"

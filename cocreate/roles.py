@@ -39,6 +39,13 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
         ("wagtailadmin", "access_admin"),
         ("cocreate", "view_organisation"),
         ("cocreate", "view_user"),
+        *[
+            ("boards", f"{action}_{model}")
+            for model in ("board", "boardmembership", "session", "agendaitem", "preread")
+            for action in ("add", "change", "delete", "view")
+        ],
+        ("wagtaildocs", "add_document"),
+        ("wagtaildocs", "choose_document"),
     ],
     Role.FINANCE: [
         ("wagtailadmin", "access_admin"),

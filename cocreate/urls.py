@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -29,6 +30,7 @@ api_urlpatterns = [
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/", include("allauth.urls")),
     path("api/", include(api_urlpatterns)),
@@ -38,6 +40,7 @@ urlpatterns = [
     path("ideas/", include("ideas.urls")),
     path("boards/", include("boards.urls")),
     path("royalties/", include("rewards.urls")),
+    path("insights/", include("cocreate.insights.urls")),
 ]
 
 if settings.DEBUG:

@@ -86,3 +86,19 @@ def test_pages_carry_security_headers(site: HomePage) -> None:
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert len(response["X-Request-ID"]) == 32
+
+
+def test_the_home_page_counts_published_ideas_their_supporters_and_boards(site: HomePage) -> None:
+    from boards.models import Board
+    from ideas.models import Idea
+    from tests.ideas.factories import IdeaFactory, SupportFactory
+
+    published = IdeaFactory(status=Idea.Status.PUBLISHED)
+    IdeaFactory(status=Idea.Status.PENDING)
+    SupportFactory(idea=published)
+    SupportFactory(idea=published)
+    Board.objects.create(name="Strategy council")
+    page = Client().get("/").content.decode()
+    assert 'data-testid="figure-ideas">1<' in page
+    assert 'data-testid="figure-supporters">2<' in page
+    assert 'data-testid="figure-boards">1<' in page

@@ -1,0 +1,1 @@
+"""Insights: the customer metrics cocreate exists to improve (perceived, observed and future behaviour)."""

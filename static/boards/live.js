@@ -1,0 +1,487 @@
+// The live room. Plain JavaScript, no build step, no inline script (the CSP forbids it).
+//
+// The room's state is the session's event log: the page loads it over REST, then listens on the socket.
+// After any disconnect it reconnects with exponential backoff and sends {"type": "resume", "after": lastId};
+// on {"type": "resync"} it reloads what it missed over REST, then resumes again. Messages it sends carry a
+// client_msg_id and are re-sent after a reconnect until acknowledged; the server stores each id once.
+(function () {
+  "use strict";
+
+  var configNode = document.getElementById("live-config");
+  if (!configNode) { return; }
+  var cfg = JSON.parse(configNode.textContent);
+  var t = cfg.t;
+
+  var state = {
+    lastId: 0,
+    seen: {},
+    sessionState: cfg.state,
+    current: cfg.currentAgendaItem,
+    currentSetBy: 0,
+    topic: "current",
+    messages: {},
+    questions: {},
+    polls: {},
+    decisions: [],
+    actions: [],
+    myUpvotes: {},
+    myVotes: {}
+  };
+  var pending = {};            // client_msg_id -> message, until the server acknowledges it
+  var socket = null;
+  var attempt = 0;
+  var heartbeatTimer = null;
+  var lastHeard = 0;
+  var stopped = false;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") { node.textContent = attrs[key]; }
+      else if (key === "className") { node.className = attrs[key]; }
+      else if (key.slice(0, 2) === "on") { node.addEventListener(key.slice(2), attrs[key]); }
+      else if (attrs[key] !== false && attrs[key] !== null && attrs[key] !== undefined) { node.setAttribute(key, attrs[key]); }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
+    return node;
+  }
+  function newId() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
+  }
+  function agendaTitle(id) {
+    for (var i = 0; i < cfg.agenda.length; i++) { if (cfg.agenda[i].id === id) { return cfg.agenda[i].title; } }
+    return "";
+  }
+  function toast(text) {
+    var node = $("toast");
+    node.textContent = text;
+    node.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { node.hidden = true; }, 4000);
+  }
+  function setStatus(kind, text) {
+    var node = $("conn-status");
+    node.dataset.state = kind;
+    node.textContent = text;
+  }
+
+  // --- Applying events ------------------------------------------------------------------------------
+
+  function apply(ev) {
+    if (state.seen[ev.id]) { return; }
+    state.seen[ev.id] = true;
+    if (ev.id > state.lastId) { state.lastId = ev.id; }
+    var p = ev.payload;
+    switch (ev.kind) {
+      case "chat.message":
+        state.messages[p.message] = {id: p.message, ev: ev.id, body: p.body, author: p.author, agenda: p.agenda_item,
+          at: ev.created_at, pinned: false, hidden: false};
+        break;
+      case "chat.hidden":
+        if (state.messages[p.message]) { state.messages[p.message].hidden = true; }
+        break;
+      case "chat.pinned":
+        if (state.messages[p.message]) { state.messages[p.message].pinned = p.pinned; }
+        break;
+      case "question.asked":
+      case "question.published":
+        var known = state.questions[p.question] || {};
+        state.questions[p.question] = {id: p.question, body: p.body, author: p.author, anonymous: p.anonymous,
+          status: p.status === "pending" && ev.kind === "question.published" ? "open" : p.status,
+          upvotes: Math.max(p.upvotes, known.upvotes || 0), pinned: known.pinned || false, agenda: p.agenda_item};
+        if (ev.kind === "question.published") { state.questions[p.question].status = "open"; }
+        break;
+      case "question.upvoted":
+        if (state.questions[p.question]) { state.questions[p.question].upvotes = Math.max(state.questions[p.question].upvotes, p.upvotes); }
+        break;
+      case "question.answered":
+      case "question.hidden":
+        if (state.questions[p.question]) { state.questions[p.question].status = p.status; }
+        break;
+      case "question.pinned":
+        if (state.questions[p.question]) { state.questions[p.question].pinned = p.pinned; }
+        break;
+      case "poll.opened":
+        state.polls[p.poll] = {id: p.poll, question: p.question, kind: p.kind, live: p.results_live, options: p.options,
+          counts: null, voters: 0, closed: false, resultsAt: 0};
+        break;
+      case "poll.results":
+      case "poll.closed":
+        var poll = state.polls[p.poll];
+        if (poll) {
+          if (ev.id > poll.resultsAt) {
+            poll.resultsAt = ev.id;
+            poll.voters = p.voters;
+            if (p.counts) { poll.counts = p.counts; }
+          }
+          if (ev.kind === "poll.closed") { poll.closed = true; poll.counts = p.counts; }
+        }
+        break;
+      case "reaction.added":
+        if (ev.created_at && Date.now() - Date.parse(ev.created_at) < 15000) { floatReaction(p.emoji); }
+        break;
+      case "agenda.advanced":
+        if (ev.id > state.currentSetBy) { state.current = p.agenda_item; state.currentSetBy = ev.id; }
+        break;
+      case "decision.recorded":
+        state.decisions.push({id: p.decision, text: p.text, agenda: p.agenda_item});
+        break;
+      case "action_item.created":
+        state.actions.push({id: p.action_item, title: p.title, owner: p.owner, due: p.due_date});
+        break;
+      case "session.state":
+        state.sessionState = p.state;
+        if (p.agenda_item && ev.id > state.currentSetBy) { state.current = p.agenda_item; state.currentSetBy = ev.id; }
+        break;
+    }
+  }
+
+  // --- Rendering -------------------------------------------------------------------------------------
+
+  function render() {
+    renderState();
+    renderAgenda();
+    renderChat();
+    renderQuestions();
+    renderPolls();
+    renderDecisions();
+  }
+
+  function renderState() {
+    var badge = $("session-state");
+    badge.textContent = t[state.sessionState] || state.sessionState;
+    badge.className = "status status-" + state.sessionState;
+    var banner = $("live-banner");
+    banner.hidden = state.sessionState !== "ended";
+    banner.textContent = t.sessionEnded;
+    if ($("start-session")) {
+      $("start-session").hidden = state.sessionState !== "scheduled";
+      $("end-session").hidden = state.sessionState !== "live";
+    }
+    document.body.classList.toggle("room-ended", state.sessionState === "ended");
+  }
+
+  function renderAgenda() {
+    var list = $("agenda-list");
+    list.textContent = "";
+    cfg.agenda.forEach(function (item) {
+      var li = el("li", {className: item.id === state.current ? "is-current" : ""}, [
+        el("span", {text: item.title}), el("span", {className: "meta", text: " · " + item.minutes + " min"})
+      ]);
+      if (cfg.isFacilitator && item.id !== state.current && state.sessionState === "live") {
+        li.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.goTo,
+          onclick: function () { send({type: "agenda.advance", agenda_item: item.id}); }}));
+      }
+      list.appendChild(li);
+    });
+    var select = $("chat-topic");
+    if (!select.options.length) {
+      select.appendChild(el("option", {value: "current", text: "▶ " + t.live}));
+      select.appendChild(el("option", {value: "all", text: t.allTopics}));
+      cfg.agenda.forEach(function (item) { select.appendChild(el("option", {value: String(item.id), text: item.title})); });
+      select.addEventListener("change", function () { state.topic = select.value; renderChat(); });
+    }
+  }
+
+  function topicId() {
+    if (state.topic === "current") { return state.current; }
+    if (state.topic === "all") { return null; }
+    return Number(state.topic);
+  }
+
+  function renderChat() {
+    var log = $("chat-log");
+    var wanted = topicId();
+    var nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+    log.textContent = "";
+    var rows = Object.keys(state.messages).map(function (k) { return state.messages[k]; })
+      .filter(function (m) { return !m.hidden && (state.topic === "all" || m.agenda === wanted); })
+      .sort(function (a, b) { return a.ev - b.ev; });
+    if (!rows.length) { log.appendChild(el("li", {className: "meta empty-line", text: t.noMessages})); }
+    rows.forEach(function (m) {
+      var mine = m.author && m.author.id === cfg.user.id;
+      var li = el("li", {className: "chat-msg" + (m.pinned ? " is-pinned" : "") + (mine ? " is-mine" : ""), "data-id": m.id}, [
+        el("span", {className: "chat-author", text: m.author ? m.author.name : ""}),
+        m.pinned ? el("span", {className: "chip", text: "📌 " + t.pinned}) : null,
+        state.topic === "all" && m.agenda ? el("span", {className: "meta", text: " · " + agendaTitle(m.agenda)}) : null,
+        el("p", {className: "chat-body", text: m.body})
+      ]);
+      if (cfg.isFacilitator) {
+        li.appendChild(el("span", {className: "msg-tools"}, [
+          el("button", {type: "button", className: "btn btn-ghost btn-small", text: m.pinned ? t.unpin : t.pin,
+            onclick: function () { send({type: "chat.pin", message: m.id, pinned: !m.pinned}); }}),
+          el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.hide,
+            onclick: function () { send({type: "chat.hide", message: m.id}); }})
+        ]));
+      }
+      log.appendChild(li);
+    });
+    if (nearBottom) { log.scrollTop = log.scrollHeight; }
+  }
+
+  function renderQuestions() {
+    var list = $("question-list");
+    list.textContent = "";
+    var rows = Object.keys(state.questions).map(function (k) { return state.questions[k]; })
+      .filter(function (q) { return q.status !== "hidden"; })
+      .sort(function (a, b) {
+        return (b.pinned - a.pinned) || ((a.status === "answered") - (b.status === "answered")) || (b.upvotes - a.upvotes) || (a.id - b.id);
+      });
+    if (!rows.length) { list.appendChild(el("li", {className: "meta", text: t.noQuestions})); }
+    rows.forEach(function (q) {
+      var who = q.author ? q.author.name : t.anonymous;
+      if (q.anonymous && q.author) { who = t.anonymous + " (" + q.author.name + ")"; }
+      var upvoted = !!state.myUpvotes[q.id];
+      var li = el("li", {className: "question q-" + q.status + (q.pinned ? " is-pinned" : "")}, [
+        el("button", {type: "button", className: "upvote" + (upvoted ? " is-done" : ""), title: t.upvote,
+          disabled: upvoted || q.status === "pending" || state.sessionState !== "live" ? "disabled" : false,
+          onclick: function () { state.myUpvotes[q.id] = true; send({type: "question.upvote", question: q.id}); renderQuestions(); }},
+          [el("span", {text: "▲"}), el("strong", {text: String(q.upvotes)})]),
+        el("div", {className: "q-text"}, [
+          el("p", {text: q.body}),
+          el("span", {className: "meta", text: who}),
+          q.status === "pending" ? el("span", {className: "status status-pending", text: t.pending}) : null,
+          q.status === "answered" ? el("span", {className: "status status-live", text: t.answered}) : null,
+          q.pinned ? el("span", {className: "chip", text: "📌"}) : null
+        ])
+      ]);
+      if (cfg.isFacilitator) {
+        var tools = el("div", {className: "msg-tools"});
+        if (q.status === "pending") {
+          tools.appendChild(el("button", {type: "button", className: "btn btn-ok btn-small", text: t.approve,
+            onclick: function () { send({type: "question.approve", question: q.id}); }}));
+        }
+        if (q.status === "open") {
+          tools.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.markAnswered,
+            onclick: function () { send({type: "question.answer", question: q.id}); }}));
+        }
+        tools.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: q.pinned ? t.unpin : t.pin,
+          onclick: function () { send({type: "question.pin", question: q.id, pinned: !q.pinned}); }}));
+        tools.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.hide,
+          onclick: function () { send({type: "question.hide", question: q.id}); }}));
+        li.appendChild(tools);
+      }
+      list.appendChild(li);
+    });
+  }
+
+  function renderPolls() {
+    var box = $("poll-list");
+    box.textContent = "";
+    var polls = Object.keys(state.polls).map(function (k) { return state.polls[k]; }).sort(function (a, b) { return b.id - a.id; });
+    if (!polls.length) { box.appendChild(el("p", {className: "meta", text: t.noPolls})); }
+    polls.forEach(function (poll) {
+      var card = el("div", {className: "poll" + (poll.closed ? " is-closed" : ""), "data-poll": poll.id}, [
+        el("p", {className: "poll-q"}, [el("strong", {text: poll.question}),
+          poll.closed ? el("span", {className: "status", text: " " + t.closed}) : null]),
+        el("p", {className: "meta", text: poll.voters + " " + t.voters})
+      ]);
+      var total = 0;
+      if (poll.counts) { Object.keys(poll.counts).forEach(function (k) { total += poll.counts[k]; }); }
+      var form = el("form", {className: "poll-form"});
+      poll.options.forEach(function (option) {
+        var count = poll.counts ? (poll.counts[String(option.id)] || 0) : null;
+        var pct = count !== null && total ? Math.round(100 * count / total) : 0;
+        var input = el("input", {type: poll.kind === "multiple" ? "checkbox" : "radio", name: "poll-" + poll.id, value: option.id,
+          disabled: poll.closed || state.sessionState !== "live" ? "disabled" : false,
+          checked: (state.myVotes[poll.id] || []).indexOf(option.id) >= 0 ? "checked" : false});
+        form.appendChild(el("label", {className: "poll-option"}, [
+          input, el("span", {text: option.label}),
+          count !== null ? el("span", {className: "meta", text: " " + count + " (" + pct + "%)"}) : null,
+          count !== null ? el("div", {className: "progress"}, [el("span", {style: "width:" + pct + "%"})]) : null
+        ]));
+      });
+      if (!poll.counts && !poll.closed) { form.appendChild(el("p", {className: "meta", text: t.resultsAfterClose})); }
+      if (!poll.closed && state.sessionState === "live") {
+        form.appendChild(el("button", {type: "submit", className: "btn btn-secondary btn-small", text: t.vote}));
+      }
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var chosen = Array.prototype.slice.call(form.querySelectorAll("input:checked")).map(function (i) { return Number(i.value); });
+        if (!chosen.length) { return; }
+        state.myVotes[poll.id] = chosen;
+        send({type: "poll.vote", poll: poll.id, options: chosen});
+      });
+      card.appendChild(form);
+      if (cfg.isFacilitator && !poll.closed) {
+        card.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.closePoll,
+          onclick: function () { send({type: "poll.close", poll: poll.id}); }}));
+      }
+      box.appendChild(card);
+    });
+  }
+
+  function renderDecisions() {
+    var list = $("decision-list");
+    list.textContent = "";
+    if (!state.decisions.length) { list.appendChild(el("li", {className: "meta", text: t.nothingYet})); }
+    state.decisions.forEach(function (d) { list.appendChild(el("li", {className: "decision", text: "✔ " + d.text})); });
+    var actions = $("action-list");
+    actions.textContent = "";
+    if (!state.actions.length) { actions.appendChild(el("li", {className: "meta", text: t.nothingYet})); }
+    state.actions.forEach(function (a) {
+      actions.appendChild(el("li", {}, [el("strong", {text: a.title}), el("br"),
+        el("span", {className: "meta", text: a.owner.name + " · " + t.due + " " + a.due})]));
+    });
+  }
+
+  function renderPresence(users) {
+    var list = $("presence-list");
+    list.textContent = "";
+    users.forEach(function (u) {
+      list.appendChild(el("li", {}, [el("span", {className: "dot", "aria-hidden": "true"}),
+        el("span", {text: u.name + (u.id === cfg.user.id ? " (" + t.you + ")" : "")})]));
+    });
+    $("presence-count").textContent = String(users.length);
+  }
+
+  function floatReaction(emoji) {
+    var stream = $("reaction-stream");
+    var bubble = el("span", {className: "reaction-bubble", text: emoji});
+    stream.appendChild(bubble);
+    setTimeout(function () { bubble.remove(); }, 2500);
+  }
+
+  // --- Loading and the socket --------------------------------------------------------------------------
+
+  function loadSince() {
+    setStatus("catching-up", t.catchingUp);
+    return fetch(cfg.eventsUrl + "?after=" + state.lastId, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (body) {
+        body.events.forEach(apply);
+        render();
+        if (body.has_more) { return loadSince(); }
+        return null;
+      });
+  }
+
+  function send(message) {
+    message.client_msg_id = message.client_msg_id || newId();
+    pending[message.client_msg_id] = message;
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(message)); }
+    return message.client_msg_id;
+  }
+
+  function connect() {
+    if (stopped) { return; }
+    setStatus("connecting", t.connecting);
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + cfg.socketPath);
+    socket.addEventListener("open", function () {
+      attempt = 0;
+      lastHeard = Date.now();
+      socket.send(JSON.stringify({type: "resume", after: state.lastId}));
+      Object.keys(pending).forEach(function (id) { socket.send(JSON.stringify(pending[id])); });
+      clearInterval(heartbeatTimer);
+      heartbeatTimer = setInterval(heartbeat, 20000);
+    });
+    socket.addEventListener("message", function (frame) {
+      lastHeard = Date.now();
+      var m = JSON.parse(frame.data);
+      switch (m.type) {
+        case "event": apply(m); render(); break;
+        case "ack": delete pending[m.client_msg_id]; break;
+        case "resumed": setStatus("online", t.online); break;
+        case "resync":
+          loadSince().then(function () { socket.send(JSON.stringify({type: "resume", after: state.lastId})); })
+            .catch(function () { socket.close(); });
+          break;
+        case "presence": renderPresence(m.users); break;
+        case "heartbeat":
+          // The server's newest id is ahead of ours: something was lost on the way; ask for it.
+          if (m.last_id > state.lastId) { socket.send(JSON.stringify({type: "resume", after: state.lastId})); }
+          break;
+        case "error":
+          if (m.client_msg_id) { delete pending[m.client_msg_id]; }
+          toast(m.message);
+          break;
+      }
+    });
+    socket.addEventListener("close", function (event) {
+      clearInterval(heartbeatTimer);
+      if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
+        stopped = true;
+        setStatus("closed", t["closed" + event.code]);
+        return;
+      }
+      setStatus("offline", t.reconnecting);
+      // Exponential backoff with jitter: 0.5 s, 1 s, 2 s … capped at 30 s.
+      var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+      attempt += 1;
+      setTimeout(connect, delay);
+    });
+  }
+
+  function heartbeat() {
+    if (!socket || socket.readyState !== WebSocket.OPEN) { return; }
+    if (Date.now() - lastHeard > 50000) { socket.close(); return; }  // half-open: no answer to two heartbeats
+    socket.send(JSON.stringify({type: "heartbeat"}));
+  }
+
+  window.addEventListener("online", function () {
+    if (socket && socket.readyState !== WebSocket.OPEN && socket.readyState !== WebSocket.CONNECTING) { attempt = 0; connect(); }
+  });
+
+  // --- Forms -----------------------------------------------------------------------------------------
+
+  function onSubmit(id, build) {
+    var form = $(id);
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var message = build();
+      if (message) { send(message); form.reset(); }
+    });
+  }
+
+  onSubmit("chat-form", function () {
+    var body = $("chat-input").value.trim();
+    if (!body) { return null; }
+    var topic = topicId();
+    return {type: "chat.send", body: body, agenda_item: topic || state.current || null};
+  });
+  $("chat-input").addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("chat-form").requestSubmit(); }
+  });
+  onSubmit("question-form", function () {
+    var body = $("question-input").value.trim();
+    return body ? {type: "question.ask", body: body, anonymous: $("question-anonymous").checked} : null;
+  });
+  onSubmit("poll-form", function () {
+    var options = $("poll-options").value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
+    return {type: "poll.open", question: $("poll-question").value.trim(), options: options,
+      kind: $("poll-multiple").checked ? "multiple" : "single", results_live: $("poll-live").checked};
+  });
+  onSubmit("decision-form", function () {
+    var text = $("decision-input").value.trim();
+    return text ? {type: "decision.record", text: text} : null;
+  });
+  onSubmit("action-form", function () {
+    return {type: "action_item.create", title: $("action-title").value.trim(), owner: Number($("action-owner").value),
+      due_date: $("action-due").value};
+  });
+  if ($("action-owner")) {
+    cfg.people.forEach(function (p) { $("action-owner").appendChild(el("option", {value: p.id, text: p.name})); });
+  }
+  if ($("agenda-next")) { $("agenda-next").addEventListener("click", function () { send({type: "agenda.advance"}); }); }
+  if ($("start-session")) {
+    $("start-session").addEventListener("click", function () { send({type: "session.start"}); });
+    $("end-session").addEventListener("click", function () { if (window.confirm(t.confirmEnd)) { send({type: "session.end"}); } });
+  }
+  cfg.reactions.forEach(function (emoji) {
+    $("reaction-buttons").appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small reaction", text: emoji,
+      onclick: function () { send({type: "reaction.add", emoji: emoji}); }}));
+  });
+
+  render();
+  loadSince().then(connect, function () { connect(); });
+
+  // Exposed for the browser tests and for debugging from the console.
+  window.cocreateLive = {state: state, pending: pending, socket: function () { return socket; }};
+})();

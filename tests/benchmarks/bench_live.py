@@ -1,0 +1,567 @@
+"""Live room fan-out benchmark: two ASGI processes on the Redis channel layer against a bare websockets server.
+
+Not a test (pytest does not collect ``bench_*.py``). Run from the repository root:
+
+    python tests/benchmarks/bench_live.py                       # the full matrix, a few minutes
+    python tests/benchmarks/bench_live.py --clients 10,50 --rates 1,10 --duration 5 --resilience-clients 50
+
+It starts its own redis-server (``--redis-port``, default 6390, so it never touches a shared Redis), a fresh
+SQLite database in a temporary folder, two uvicorn processes of the real application, and a bare
+``websockets`` broadcast server (the transport's ceiling). For each number of clients N and each total
+publish rate, publishers (also subscribers) send numbered chat messages for ``--duration`` seconds; every
+client records send→receipt latency, loss (acknowledged events it never got), duplicates and reorderings.
+"Live" loss counts only what arrived by the live path; "final" loss is after each client's heartbeat showed it
+was behind and it resumed. Then the resilience phase: 10% of sockets dropped, one ASGI process restarted and
+Redis restarted while publishing; every client must end with every acknowledged event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+# --- Processes -----------------------------------------------------------------------------------------
+
+
+class Redis:
+    def __init__(self, port: int, folder: Path) -> None:
+        self.port, self.folder, self.proc = port, folder, None  # type: ignore[var-annotated]
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_port(self.port)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+class Asgi:
+    def __init__(self, port: int, env: dict[str, str]) -> None:
+        self.port, self.env, self.proc = port, env, None  # type: ignore[var-annotated]
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [PYTHON, "-m", "uvicorn", "cocreate.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "warning", "--lifespan", "off", "--timeout-graceful-shutdown", "2"],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.log", "ab"),  # noqa: SIM115
+        )  # fmt: skip
+        wait_port(self.port)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=8)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+
+def prepare_database(env: dict[str, str], clients: int) -> tuple[int, list[str]]:
+    """Migrate a fresh database and create a live session with ``clients`` members; return (session, tokens)."""
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    script = f"""
+import json, datetime
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from boards import services
+from boards.models import BoardMembership, Session
+from cocreate.demo import seed_customers
+from cocreate.models import User
+seed_customers({clients})
+users = list(User.objects.filter(email__startswith="customer").order_by("pk")[:{clients}])
+board = services.board_create(name="Benchmark board", charter_text="bench", charter_version="1")
+now = timezone.now()
+BoardMembership.objects.bulk_create([BoardMembership(board=board, user=u, charter_version_accepted="1", charter_accepted_at=now) for u in users])
+session = services.session_create(board=board, title="Benchmark", starts_at=now, agenda=[{{"title": "Load", "duration_minutes": 60}}])
+Session.objects.filter(pk=session.pk).update(state="live")
+Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
+keys = list(Token.objects.filter(user__in=users).order_by("user_id").values_list("key", flat=True))
+print(json.dumps({{"session": session.pk, "tokens": keys}}))
+"""
+    out = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    data = json.loads([line for line in out.splitlines() if line.startswith('{"session"')][-1])
+    return data["session"], data["tokens"]
+
+
+# --- Clients of the live room ------------------------------------------------------------------------------
+
+
+@dataclass
+class RoomClient:
+    index: int
+    token: str
+    ports: list[int]
+    session: int
+    heartbeat_every: float = 0.0
+    ws: ClientConnection | None = None
+    port: int = 0
+    last_id: int = 0
+    received: list[tuple[int, float, str]] = field(default_factory=list)  # (event id, receipt time, body)
+    via_resume: set[int] = field(default_factory=set)
+    acks: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sent_at: dict[str, float] = field(default_factory=dict)
+    resuming: bool = False
+    fresh: bool = True  # no event seen yet: start from the room's newest id instead of replaying history
+    stop: bool = False
+    reconnects: int = 0
+    task: asyncio.Task[None] | None = None
+
+    async def open(self, port: int) -> None:
+        self.ws = await connect(
+            f"ws://127.0.0.1:{port}/ws/sessions/{self.session}/",
+            origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+            additional_headers={"Authorization": f"Token {self.token}"},
+            open_timeout=30,
+            max_queue=None,
+        )
+        self.port = port
+        if self.fresh:
+            await self.ws.send(json.dumps({"type": "heartbeat"}))
+        else:
+            await self.ws.send(json.dumps({"type": "resume", "after": self.last_id}))
+            self.resuming = True
+        for message in list(self.pending.values()):
+            await self.ws.send(json.dumps(message))
+
+    async def run(self) -> None:
+        """Receive forever; reconnect with backoff (to any ASGI process) and resume after any failure."""
+        attempt = 0
+        while not self.stop:
+            try:
+                if self.ws is None:
+                    await self.open(self.ports[(self.index + attempt) % len(self.ports)])
+                    attempt = 0
+                beat = asyncio.create_task(self._heartbeat()) if self.heartbeat_every else None
+                try:
+                    async for frame in self.ws:  # type: ignore[union-attr]
+                        self._on(json.loads(frame))
+                finally:
+                    if beat:
+                        beat.cancel()
+            except Exception:  # noqa: BLE001, S110 - any failure means: reconnect
+                pass
+            self.ws = None
+            if self.stop:
+                return
+            self.reconnects += 1
+            attempt += 1
+            await asyncio.sleep(min(5.0, 0.25 * 2 ** min(attempt, 5)) * (0.5 + random.random() / 2))
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_every)
+            if self.ws is not None:
+                await self.ws.send(json.dumps({"type": "heartbeat"}))
+
+    def _on(self, message: dict[str, Any]) -> None:
+        now = time.time()
+        kind = message["type"]
+        if kind == "event":
+            if message["kind"] == "chat.message":
+                self.received.append((message["id"], now, message["payload"]["body"]))
+                if self.resuming:
+                    self.via_resume.add(message["id"])
+            self.last_id = max(self.last_id, message["id"])
+        elif kind == "resumed":
+            self.resuming = False
+        elif kind == "ack" and message.get("client_msg_id"):
+            self.acks[message["client_msg_id"]] = message["id"]
+            self.pending.pop(message["client_msg_id"], None)
+        elif kind == "error" and message.get("client_msg_id"):
+            self.pending.pop(message["client_msg_id"], None)
+        elif kind == "heartbeat" and self.fresh:
+            self.fresh = False
+            self.last_id = max(self.last_id, message["last_id"])
+        elif kind == "heartbeat" and message["last_id"] > self.last_id and self.ws is not None:
+            self.resuming = True
+            asyncio.get_running_loop().create_task(self.ws.send(json.dumps({"type": "resume", "after": self.last_id})))
+        elif kind == "resync":
+            asyncio.get_running_loop().create_task(self._resync())
+
+    async def _resync(self) -> None:
+        """Too much was missed for a replay: page through the REST snapshot, then resume from its end."""
+        loop = asyncio.get_running_loop()
+        while True:
+            body = await loop.run_in_executor(None, self._fetch, self.last_id)
+            now = time.time()
+            for event in body["events"]:
+                if event["kind"] == "chat.message":
+                    self.received.append((event["id"], now, event["payload"]["body"]))
+                    self.via_resume.add(event["id"])
+                self.last_id = max(self.last_id, event["id"])
+            if not body["has_more"]:
+                break
+        if self.ws is not None:
+            await self.ws.send(json.dumps({"type": "resume", "after": self.last_id}))
+
+    def _fetch(self, after: int) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/sessions/{self.session}/events/?after={after}",
+            headers={"Authorization": f"Token {self.token}", "Accept": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return dict(json.loads(response.read()))
+
+    async def publish(self, tag: str, seq: int) -> None:
+        cid = f"{tag}-{self.index}-{seq}"
+        message = {"type": "chat.send", "body": f"{tag} {time.time():.6f}", "client_msg_id": cid}
+        self.pending[cid] = message
+        self.sent_at[cid] = time.time()
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.ws.send(json.dumps(message))
+
+
+async def connect_all(clients: list[RoomClient], batch: int = 25) -> None:
+    for start in range(0, len(clients), batch):
+        group = clients[start : start + batch]
+        await asyncio.gather(*(c.open(c.ports[c.index % len(c.ports)]) for c in group))
+    for c in clients:
+        c.task = asyncio.create_task(c.run())
+
+
+async def publish_phase(publishers: list[RoomClient], tag: str, rate: float, duration: float) -> int:
+    """Send ``rate`` messages per second in total, spread evenly over the publishers; return how many."""
+    interval = 1 / rate
+    start = time.monotonic()
+    seq = 0
+    while time.monotonic() - start < duration:
+        await publishers[seq % len(publishers)].publish(tag, seq)
+        seq += 1
+        await asyncio.sleep(max(0.0, start + seq * interval - time.monotonic()))
+    return seq
+
+
+def measure(clients: list[RoomClient], publishers: list[RoomClient], tag: str) -> dict[str, Any]:
+    expected = {event_id for p in publishers for cid, event_id in p.acks.items() if cid.startswith(tag + "-")}
+    latencies: list[float] = []
+    live_lost = final_lost = dups = reorders = 0
+    for c in clients:
+        ids = [event_id for event_id, _t, body in c.received if body.startswith(tag + " ")]
+        seen = set(ids)
+        dups += len(ids) - len(seen)
+        reorders += sum(1 for a, b in itertools.pairwise(ids) if b < a)
+        live = {i for i in seen if i not in c.via_resume}
+        live_lost += len(expected - live)
+        final_lost += len(expected - seen)
+        for event_id, received_at, body in c.received:
+            if body.startswith(tag + " ") and event_id not in c.via_resume:
+                latencies.append((received_at - float(body.split()[1])) * 1000)
+    unacked = sum(1 for p in publishers for cid in p.pending if cid.startswith(tag + "-"))
+    return {
+        "published": len(expected),
+        "unacked": unacked,
+        "deliveries": len(latencies),
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "p99_ms": percentile(latencies, 99),
+        "live_loss": live_lost,
+        "final_loss": final_lost,
+        "duplicates": dups,
+        "reorderings": reorders,
+    }
+
+
+async def wait_quiet(clients: list[RoomClient], tag: str, expected: int, timeout: float) -> None:
+    """Until every client holds every acknowledged event of ``tag`` (or the timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(sum(1 for _i, _t, b in c.received if b.startswith(tag + " ")) >= expected for c in clients):
+            return
+        await asyncio.sleep(0.25)
+
+
+async def room_matrix(
+    args: argparse.Namespace, ports: list[int], session: int, tokens: list[str]
+) -> list[dict[str, Any]]:
+    results = []
+    for n in args.clients:
+        clients = [RoomClient(i, tokens[i], ports, session, heartbeat_every=args.heartbeat) for i in range(n)]
+        t0 = time.monotonic()
+        await connect_all(clients)
+        connect_s = time.monotonic() - t0
+        await asyncio.sleep(2)
+        for rate in args.rates:
+            publishers = clients[: max(1, min(n, math.ceil(rate / 2)))]  # ≤ 2 msg/s each: under the rate limit
+            tag = f"r{n}x{rate}"
+            await publish_phase(publishers, tag, rate, args.duration)
+            acked = sum(1 for p in publishers for cid in p.acks if cid.startswith(tag + "-"))
+            await wait_quiet(clients, tag, acked, timeout=args.drain)
+            row = {
+                "server": "cocreate",
+                "clients": n,
+                "rate": rate,
+                "connect_s": round(connect_s, 2),
+                **measure(clients, publishers, tag),
+            }
+            print(format_row(row), flush=True)
+            results.append(row)
+        for c in clients:
+            c.stop = True
+            if c.ws is not None:
+                await c.ws.close()
+        await asyncio.gather(*(c.task for c in clients if c.task), return_exceptions=True)
+    return results
+
+
+async def resilience(
+    args: argparse.Namespace, ports: list[int], session: int, tokens: list[str], asgi_b: Asgi, redis: Redis
+) -> dict[str, Any]:
+    n = args.resilience_clients
+    clients = [RoomClient(i, tokens[i], ports, session, heartbeat_every=args.heartbeat) for i in range(n)]
+    await connect_all(clients)
+    await asyncio.sleep(1)
+    publishers = clients[: max(1, min(n, 5))]
+    tag = "chaos"
+    loop = asyncio.get_running_loop()
+
+    async def chaos() -> None:
+        await asyncio.sleep(2)
+        for c in random.sample(clients, max(1, n // 10)):
+            if c.ws is not None:
+                await c.ws.close()
+        await asyncio.sleep(2)
+        await loop.run_in_executor(None, asgi_b.stop)
+        await loop.run_in_executor(None, asgi_b.start)
+        await asyncio.sleep(2)
+        await loop.run_in_executor(None, redis.stop)
+        await asyncio.sleep(1)
+        await loop.run_in_executor(None, redis.start)
+
+    await asyncio.gather(publish_phase(publishers, tag, 5, args.duration + 8), chaos())
+    t0 = time.monotonic()
+    deadline = t0 + 60
+    while time.monotonic() < deadline and any(p.pending for p in publishers):
+        await asyncio.sleep(0.25)
+    acked = sum(1 for p in publishers for cid in p.acks if cid.startswith(tag + "-"))
+    await wait_quiet(clients, tag, acked, timeout=60)
+    row = {"server": "cocreate", "phase": "resilience", "clients": n, "rate": 5, "recovery_s": round(time.monotonic() - t0, 1),
+           "reconnects": sum(c.reconnects for c in clients), **measure(clients, publishers, tag)}  # fmt: skip
+    for c in clients:
+        c.stop = True
+        if c.ws is not None:
+            await c.ws.close()
+    await asyncio.gather(*(c.task for c in clients if c.task), return_exceptions=True)
+    return row
+
+
+# --- The bare websockets baseline --------------------------------------------------------------------------
+
+
+def baseline_server(port: int) -> None:
+    from websockets.asyncio.server import broadcast, serve
+
+    async def main() -> None:
+        connections: set[Any] = set()
+
+        async def handler(ws: Any) -> None:
+            connections.add(ws)
+            try:
+                async for message in ws:
+                    broadcast(connections, message)
+            finally:
+                connections.discard(ws)
+
+        async with serve(handler, "127.0.0.1", port, max_queue=None):
+            await asyncio.Future()
+
+    asyncio.run(main())
+
+
+async def baseline_reader(ws: ClientConnection, into: list[tuple[str, float, float]]) -> None:
+    with contextlib.suppress(Exception):
+        async for frame in ws:
+            key, sent = str(frame).rsplit(" ", 1)
+            into.append((key, float(sent), time.time()))
+
+
+async def baseline_matrix(args: argparse.Namespace, port: int) -> list[dict[str, Any]]:
+    results = []
+    for n in args.clients:
+        received: list[list[tuple[str, float, float]]] = [[] for _ in range(n)]
+        sockets = []
+        t0 = time.monotonic()
+        for start in range(0, n, 25):
+            sockets += await asyncio.gather(
+                *(connect(f"ws://127.0.0.1:{port}/", max_queue=None) for _ in range(start, min(n, start + 25)))
+            )
+        connect_s = time.monotonic() - t0
+
+        readers = [asyncio.create_task(baseline_reader(ws, received[i])) for i, ws in enumerate(sockets)]
+        for rate in args.rates:
+            tag = f"b{n}x{rate}"
+            publishers = sockets[: max(1, min(n, math.ceil(rate / 2)))]
+            interval, start, seq = 1 / rate, time.monotonic(), 0
+            while time.monotonic() - start < args.duration:
+                await publishers[seq % len(publishers)].send(f"{tag}:{seq} {time.time():.6f}")
+                seq += 1
+                await asyncio.sleep(max(0.0, start + seq * interval - time.monotonic()))
+            deadline = time.monotonic() + args.drain
+            while time.monotonic() < deadline and any(
+                sum(1 for k, _s, _r in r if k.startswith(tag + ":")) < seq for r in received
+            ):
+                await asyncio.sleep(0.1)
+            latencies, lost, dups, reorders = [], 0, 0, 0
+            for r in received:
+                keys = [int(k.split(":")[1]) for k, _s, _r in r if k.startswith(tag + ":")]
+                lost += seq - len(set(keys))
+                dups += len(keys) - len(set(keys))
+                reorders += sum(1 for a, b in itertools.pairwise(keys) if b < a)
+                latencies += [(rcv - snt) * 1000 for k, snt, rcv in r if k.startswith(tag + ":")]
+            row = {"server": "websockets", "clients": n, "rate": rate, "connect_s": round(connect_s, 2), "published": seq,
+                   "deliveries": len(latencies), "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
+                   "p99_ms": percentile(latencies, 99), "live_loss": lost, "final_loss": lost, "duplicates": dups, "reorderings": reorders}  # fmt: skip
+            print(format_row(row), flush=True)
+            results.append(row)
+        for ws in sockets:
+            await ws.close()
+        for task in readers:
+            task.cancel()
+    return results
+
+
+def format_row(row: dict[str, Any]) -> str:
+    return (
+        f"{row.get('phase', 'fan-out'):<10} {row['server']:<10} N={row['clients']:<4} rate={row['rate']:<3}/s "
+        f"published={row['published']:<5} deliveries={row['deliveries']:<7} p50={row['p50_ms']:8.1f} ms "
+        f"p95={row['p95_ms']:8.1f} ms p99={row['p99_ms']:8.1f} ms live_loss={row['live_loss']} "
+        f"final_loss={row['final_loss']} dups={row['duplicates']} reorder={row['reorderings']}"
+        + (f" recovery={row['recovery_s']} s reconnects={row['reconnects']}" if "recovery_s" in row else "")
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="cocreate-bench-"))
+    redis = Redis(args.redis_port, folder)
+    redis.start()
+    env = {
+        **os.environ,
+        "COCREATE_VAR_DIR": str(folder),
+        "REDIS_URL": f"redis://127.0.0.1:{args.redis_port}",
+        "DATABASE_URL": args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}",
+        "DEBUG": "1",
+        "LOG_LEVEL": "WARNING",
+        # Keep database connections between messages: Channels closes them after each one otherwise.
+        "DB_CONN_MAX_AGE": "60",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    biggest = max([*args.clients, args.resilience_clients])
+    print(f"preparing {biggest} members in {folder} …", flush=True)
+    session, tokens = prepare_database(env, biggest)
+    servers = [Asgi(free_port(), env), Asgi(free_port(), env)]
+    for server in servers:
+        server.start()
+    base_port = free_port()
+    baseline = subprocess.Popen([PYTHON, __file__, "--baseline-server", str(base_port)])
+    wait_port(base_port)
+    results: list[dict[str, Any]] = []
+    try:
+        ports = [s.port for s in servers]
+        results += await baseline_matrix(args, base_port)
+        results += await room_matrix(args, ports, session, tokens)
+        if args.resilience_clients:
+            row = await resilience(args, ports, session, tokens, servers[1], redis)
+            print(format_row(row), flush=True)
+            results.append(row)
+    finally:
+        baseline.terminate()
+        for server in servers:
+            server.stop()
+        redis.stop()
+    print("\np99 ratio cocreate / websockets baseline:")
+    for row in results:
+        if row["server"] == "cocreate" and "phase" not in row:
+            base = next(
+                (
+                    b
+                    for b in results
+                    if b["server"] == "websockets" and b["clients"] == row["clients"] and b["rate"] == row["rate"]
+                ),
+                None,
+            )
+            if base and base["p99_ms"] > 0:
+                print(
+                    f"  N={row['clients']:<4} rate={row['rate']:<3}/s  {row['p99_ms'] / base['p99_ms']:6.1f}x  (median {row['p50_ms'] / max(base['p50_ms'], 0.001):.1f}x at p50)"
+                )
+    out = ROOT / "artifacts" / "benchmarks"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_live.json").write_text(json.dumps(results, indent=2))
+    print(f"\nresults: {out / 'bench_live.json'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", default="10,50,200,500", type=lambda s: [int(x) for x in s.split(",")])
+    parser.add_argument("--rates", default="1,10,50", type=lambda s: [int(x) for x in s.split(",")])
+    parser.add_argument("--duration", type=float, default=10, help="seconds of publishing per rate")
+    parser.add_argument("--drain", type=float, default=20, help="seconds to wait for stragglers after publishing")
+    parser.add_argument("--heartbeat", type=float, default=20, help="client heartbeat interval (seconds)")
+    parser.add_argument("--resilience-clients", type=int, default=200)
+    parser.add_argument("--redis-port", type=int, default=6390)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.baseline_server:
+        baseline_server(args.baseline_server)
+        return
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Two browsers in one live room: one sends, the other sees it live; one goes offline and catches up.
+
+Django's ``live_server`` speaks only HTTP, so the room is served by uvicorn running the real ASGI
+application (origin check, session cookie auth, the live room consumer) in a thread of the test process.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect
+
+from boards.demo import seed_demo
+from boards.models import Session
+from cocreate.demo import seed_core
+from tests.e2e.conftest import login, shot
+
+pytestmark = pytest.mark.e2e
+
+
+class AsgiServer:
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        from cocreate.asgi import application
+
+        config = uvicorn.Config(application, host="127.0.0.1", port=self.port, lifespan="off", log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> AsgiServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None) -> Iterator[AsgiServer]:
+    with AsgiServer() as server:
+        yield server
+
+
+def test_two_members_chat_live_and_the_one_who_was_offline_catches_up(browser: Browser, asgi_server: Any) -> None:
+    people = seed_core()
+    seed_demo(people=people)
+    live = Session.objects.get(state=Session.State.LIVE)
+    room = f"{asgi_server.url}/boards/sessions/{live.pk}/live/"
+    errors: list[str] = []
+
+    pages: list[Page] = []
+    for email in (people.board_member.email, people.board_member2.email):
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login(page, asgi_server, email)
+        page.goto(room)
+        expect(page.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=10000)
+        pages.append(page)
+    li_na, james = pages
+
+    expect(li_na.get_by_test_id("presence")).to_contain_text(people.board_member2.public_name)
+    li_na.fill("#chat-input", "Roadmap looks right to me")
+    li_na.get_by_test_id("chat-send").click()
+    expect(james.get_by_test_id("chat-log")).to_contain_text("Roadmap looks right to me", timeout=5000)
+    shot(james, "boards-01-live-message-arrives")
+
+    james.context.set_offline(True)
+    james.evaluate("window.cocreateLive.socket().close()")
+    expect(james.locator("#conn-status")).to_have_attribute("data-state", "offline", timeout=5000)
+    for i in range(3):
+        li_na.fill("#chat-input", f"Missed message {i}")
+        li_na.get_by_test_id("chat-send").click()
+    expect(li_na.get_by_test_id("chat-log")).to_contain_text("Missed message 2", timeout=5000)
+    james.context.set_offline(False)
+    expect(james.get_by_test_id("chat-log")).to_contain_text("Missed message 2", timeout=20000)
+    bodies = james.locator(".chat-body").all_inner_texts()
+    assert bodies == ["Roadmap looks right to me", "Missed message 0", "Missed message 1", "Missed message 2"]
+    shot(james, "boards-02-caught-up-after-offline")
+    assert errors == []
