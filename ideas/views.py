@@ -595,7 +595,7 @@ def unmerge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def insights(request: HttpRequest) -> HttpResponse:
+def demand_overview(request: HttpRequest) -> HttpResponse:
     """Demand across ideas for the company's staff: status totals and the ideas ranked by what matters to
     the business (supporters, accounts, their revenue, must-haves)."""
     if not is_staff_role(request.user):
@@ -612,7 +612,7 @@ def insights(request: HttpRequest) -> HttpResponse:
     published, supporters = selectors.public_figures()
     return render(
         request,
-        "ideas/insights.html",
+        "ideas/demand_overview.html",
         {
             "page_obj": page,
             "ideas": ideas,
