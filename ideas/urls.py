@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("supported/", views.supported_ideas, name="supported"),
     path("notifications/", views.notifications, name="notifications"),
     path("export.csv", views.export_csv, name="export"),
+    path("demand/", views.demand_overview, name="demand_overview"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.resubmit, name="resubmit"),
     path("<int:pk>/comment/", views.comment, name="comment"),

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from cocreate.errors import DomainError
 from cocreate.models import User
-from cocreate.roles import Role, has_role
+from cocreate.roles import Role, has_role, is_staff_role
 from ideas import forms, selectors, services
 from ideas.models import (
     PUBLIC_STATUSES,
@@ -491,20 +491,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """Every idea with its B2B figures, for product managers (streamed; one query for the ideas and one
     aggregate per batch of supports)."""
     _require_pm(request)
-    ideas = (
-        selectors.with_account_revenue(Idea.objects.select_related("campaign", "creator"))
-        .annotate(
-            accounts=Count("supports__user__organisation", filter=Q(supports__counts=True), distinct=True),
-            must=Count("supports", filter=Q(supports__counts=True, supports__importance="must")),
-            important=Count("supports", filter=Q(supports__counts=True, supports__importance="important")),
-            would_buy=Count("supports", filter=Q(supports__counts=True, supports__would_buy=True)),
-            quantity=Sum("supports__quantity", filter=Q(supports__counts=True)),
-            gold=Count("supports", filter=Q(supports__counts=True, supports__user__organisation__tier="gold")),
-            silver=Count("supports", filter=Q(supports__counts=True, supports__user__organisation__tier="silver")),
-            bronze=Count("supports", filter=Q(supports__counts=True, supports__user__organisation__tier="bronze")),
-        )
-        .order_by("id")
-    )
+    ideas = Idea.objects.select_related("campaign", "creator").defer("description").order_by("pk")
     header = [
         "id",
         "campaign",
@@ -532,7 +519,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     def rows() -> Any:
         writer = csv.writer(_Echo())
         yield writer.writerow(header)
-        for idea in ideas.iterator(chunk_size=500):
+        for idea in _in_chunks_with_demand(ideas):
             response_hours = ""
             if idea.first_official_response_at and idea.published_at:
                 delta = idea.first_official_response_at - idea.published_at
@@ -605,3 +592,55 @@ def unmerge(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("ideas:demand", pk=record.source_id)
     messages.success(request, _("The merge was undone."))
     return redirect(source.get_absolute_url())
+
+
+@login_required
+def demand_overview(request: HttpRequest) -> HttpResponse:
+    """Demand across ideas for the company's staff: status totals and the ideas ranked by what matters to
+    the business (supporters, accounts, their revenue, must-haves)."""
+    if not is_staff_role(request.user):
+        raise PermissionDenied(_("Only staff may see this."))
+    sort = request.GET.get("sort", "supporters")
+    if sort not in selectors.INSIGHT_SORTS:
+        sort = "supporters"
+    status = request.GET.get("status", "")
+    department = request.GET.get("department", "")
+    ranking = selectors.insight_ranking(sort=sort, status=status, department=department)
+    page = Paginator(ranking, 50).get_page(request.GET.get("page"))
+    rows = {idea.pk: idea for idea in Idea.objects.filter(pk__in=list(page.object_list)).select_related("campaign")}
+    ideas = selectors.with_demand([rows[pk] for pk in page.object_list if pk in rows])
+    published, supporters = selectors.public_figures()
+    return render(
+        request,
+        "ideas/demand_overview.html",
+        {
+            "page_obj": page,
+            "ideas": ideas,
+            "sort": sort,
+            "sorts": [
+                ("supporters", _("Supporters")),
+                ("accounts", _("Accounts")),
+                ("revenue", _("Account revenue")),
+                ("must", _("Must have")),
+                ("newest", _("Newest")),
+            ],
+            "status_filter": status,
+            "department": department,
+            "statuses": Idea.Status.choices,
+            "departments": [c for c in Idea.Department.choices if c[0]],
+            "totals": [(Idea.Status(v).label, v, n) for v, n in selectors.status_totals().items()],
+            "figures": {"ideas": published, "supporters": supporters},
+            "is_pm": has_role(request.user, Role.PRODUCT_MANAGER),
+        },
+    )
+
+
+def _in_chunks_with_demand(ideas: Any, size: int = 1000) -> Any:
+    """Ideas in primary-key order, a chunk at a time, each chunk with its B2B figures attached."""
+    last = 0
+    while True:
+        chunk = list(ideas.filter(pk__gt=last)[:size])
+        if not chunk:
+            return
+        yield from selectors.with_demand(chunk)
+        last = chunk[-1].pk

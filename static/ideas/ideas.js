@@ -38,6 +38,12 @@
           box.setAttribute("data-supported", result.data.supported ? "1" : "0");
           button.textContent = button.getAttribute(result.data.supported ? "data-label-withdraw" : "data-label-support");
           if (options) { options.hidden = result.data.supported; }
+          // Supporting also follows the idea (the server did it); show that without a reload.
+          var follow = box.querySelector("[data-testid=follow-button]");
+          if (follow && result.data.supported) {
+            follow.textContent = follow.getAttribute("data-label-unfollow");
+            follow.form.querySelector("input[name=follow]").value = "0";
+          }
         }).catch(function () { button.disabled = false; showError(error, {detail: "Network error"}); });
       });
     }

@@ -71,6 +71,7 @@ def test_submit_moderate_publish_support_and_reach_a_milestone(page: Page, live_
         page.get_by_test_id("support-button").click()
         expect(page.get_by_test_id("supporters")).to_have_text(str(number))
         expect(page.get_by_test_id("support-button")).to_have_text("Withdraw my support")
+        expect(page.get_by_test_id("follow-button")).to_have_text("Unfollow")
         assert page.evaluate("window.__notReloaded") is True
         shot(page, f"ideas-03-supported-{number}")
         logout(page)

@@ -306,3 +306,36 @@ def test_the_header_shows_the_unread_notification_count(site, customer):
     html = logged_in_client(customer).get("/ideas/mine/").content.decode()
     assert 'data-testid="notifications-link"' in html
     assert '<span class="badge">1</span>' in html
+
+
+@pytest.mark.parametrize(
+    ("role", "status_code"),
+    [
+        ("anonymous", 302),
+        ("customer", 403),
+        ("board_member", 403),
+        ("product_manager", 200),
+        ("finance", 200),
+        ("superuser", 200),
+    ],
+)
+def test_the_demand_overview_is_for_staff(site, people, role, status_code):
+    IdeaFactory(title="Visible in insights")
+    response = client_for(people[role]).get("/ideas/demand/?sort=supporters")
+    assert response.status_code == status_code
+    if status_code == 200:
+        assert "Visible in insights" in response.content.decode()
+
+
+def test_the_demand_overview_ranks_ideas_by_the_revenue_behind_them(site, product_manager):
+    rich = OrganisationFactory(annual_revenue="9000000.00")
+    small = OrganisationFactory(annual_revenue="1000.00")
+    loved_by_many_small = IdeaFactory(title="Many small", supporters_count=2)
+    loved_by_one_rich = IdeaFactory(title="One rich", supporters_count=1)
+    SupportFactory(idea=loved_by_many_small, user=UserFactory(organisation=small))
+    SupportFactory(idea=loved_by_many_small, user=UserFactory(organisation=small))
+    SupportFactory(idea=loved_by_one_rich, user=UserFactory(organisation=rich))
+    html = logged_in_client(product_manager).get("/ideas/demand/?sort=revenue").content.decode()
+    assert html.index("One rich") < html.index("Many small")
+    html = logged_in_client(product_manager).get("/ideas/demand/?sort=supporters").content.decode()
+    assert html.index("Many small") < html.index("One rich")
