@@ -35,6 +35,10 @@ ORDERINGS = {
 }
 
 
+# The largest id a 64-bit primary key holds; larger numbers are refused before they reach the database.
+MAX_ID = 2**63 - 1
+
+
 class IdeaSerializer(serializers.ModelSerializer[Idea]):
     supporters = serializers.IntegerField(source="supporters_count", read_only=True)
     comments = serializers.IntegerField(source="comments_count", read_only=True)
@@ -111,7 +115,7 @@ _IDEAS_PREFIX = "/ideas/"
 
 
 class IdeaCreateSerializer(serializers.Serializer[Any]):
-    campaign = serializers.IntegerField()
+    campaign = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     title = serializers.CharField(max_length=services.TITLE_MAX)
     summary = serializers.CharField(max_length=services.SUMMARY_MAX)
     description = serializers.CharField(max_length=services.DESCRIPTION_MAX)
@@ -136,9 +140,11 @@ class IdeaListView(generics.ListCreateAPIView[Idea]):
 
     def get_queryset(self) -> QuerySet[Idea]:
         params = self.request.query_params
+        if any("\x00" in value for value in params.values()):
+            raise serializers.ValidationError({"detail": "Query parameters may not contain NUL characters."})
         ideas = _idea_queryset(self.request.user)
         if campaign := params.get("campaign"):
-            if not campaign.isdigit():
+            if not campaign.isdigit() or int(campaign) > MAX_ID:
                 raise serializers.ValidationError({"campaign": "Must be a campaign id."})
             ideas = ideas.filter(campaign_id=int(campaign))
         if status_filter := params.get("status"):
@@ -159,7 +165,11 @@ class IdeaListView(generics.ListCreateAPIView[Idea]):
             raise serializers.ValidationError({"ordering": f"One of {', '.join(ORDERINGS)}."})
         ideas = ideas.order_by(*ORDERINGS[ordering])
         if query := params.get("q", "").strip():
-            return selectors.ideas_search(queryset=ideas, query=query)
+            # The search backend filters only on indexed fields, and visibility, tags and supports are
+            # joins or per-user conditions: search within the filtered rows by primary key instead.
+            narrowed = Idea.objects.select_related("creator").filter(pk__in=ideas.values("pk"))
+            narrowed = narrowed.order_by(*ORDERINGS[ordering])
+            return selectors.ideas_search(queryset=narrowed, query=query)
         return ideas
 
     @extend_schema(

@@ -75,10 +75,18 @@ GET_MATRIX: dict[str, tuple[UrlFor, str]] = {
     "ideas:invitation": (_r("ideas:invitation", **IDEA), "405 405 405 405 405 405 405"),
     "ideas:demand": (_r("ideas:demand", **IDEA), "login 403 403 403 200 403 200"),
     "ideas:triage": (_r("ideas:triage", **IDEA), "405 405 405 405 405 405 405"),
+    "ideas:merge": (_r("ideas:merge", **IDEA), "405 405 405 405 405 405 405"),
+    "ideas:unmerge": (_r("ideas:unmerge", pk=lambda w: 1), "405 405 405 405 405 405 405"),
+    "ideas:demand_overview": (_r("ideas:demand_overview"), "login 403 403 403 200 200 200"),
+    # insights
+    "insights:index": (_r("insights:index"), "login 403 403 403 200 200 200"),
+    "insights:export": (_r("insights:export", key=lambda w: "funnel"), "login 403 403 403 200 200 200"),
+    "insights:survey": (_r("insights:survey", token=lambda w: "not-a-signed-token"), "404 404 404 404 404 404 404"),
     # boards pages
     "boards:index": (_r("boards:index"), "login 200 200 200 200 200 200"),
     "boards:board": (_r("boards:board", **BOARD), "login 403 403 200 200 403 200"),
     "boards:charter_accept": (_r("boards:charter_accept", **BOARD), "login 405 405 405 405 405 405"),
+    "boards:action_item_status": (_r("boards:action_item_status", pk=lambda w: 1), "login 405 405 405 405 405 405"),
     "boards:nps_report": (_r("boards:nps_report", **BOARD), "login 403 403 403 200 403 200"),
     "boards:session": (_r("boards:session", **SESSION), "login 403 403 200 200 403 200"),
     "boards:session_ics": (_r("boards:session_ics", **SESSION), "login 403 403 200 200 403 200"),
