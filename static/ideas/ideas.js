@@ -44,7 +44,7 @@
             follow.textContent = follow.getAttribute("data-label-unfollow");
             follow.form.querySelector("input[name=follow]").value = "0";
           }
-        }).catch(function () { button.disabled = false; showError(error, {detail: "Network error"}); });
+        }).catch(function () { button.disabled = false; showError(error, {detail: window.gettext ? window.gettext("Network error") : "Network error"}); });
       });
     }
   }
