@@ -55,7 +55,11 @@ def site_ensure() -> HomePage:
     Wagtail's own migration makes a placeholder "Welcome" page; this replaces it. Runs after every
     migrate (and after a test database flush), so it must be cheap when all is in place.
     """
-    from wagtail.models import Locale, Page, Site
+    from wagtail.models import Collection, Locale, Page, Site
+
+    # Documents and images need the root collection (made by Wagtail's migration, gone after a test flush).
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")
 
     home = HomePage.objects.first()
     site = Site.objects.filter(is_default_site=True).first()
