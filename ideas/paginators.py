@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
@@ -20,7 +21,10 @@ class CachedCountPaginator(Paginator):
         objects: Any = self.object_list
         if not isinstance(objects, QuerySet):
             return super().count
-        sql, params = objects.query.sql_with_params()
+        try:
+            sql, params = objects.query.sql_with_params()
+        except EmptyResultSet:  # a queryset known to be empty (e.g. .none()) has no SQL at all
+            return 0
         key = "idea-count:" + hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()
         cached = cache.get(key)
         if isinstance(cached, int):

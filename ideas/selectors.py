@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -158,17 +159,27 @@ def idea_demand(*, idea: Idea) -> dict[str, Any]:
     }
 
 
+def search_words(query: str) -> str:
+    """The words of what someone typed, without the punctuation that full-text query syntaxes (SQLite FTS5
+    in particular) would read as operators or unbalanced quotes."""
+    return " ".join(re.findall(r"\w+", query))
+
+
 def ideas_search(*, queryset: QuerySet[Idea], query: str, order_by_relevance: bool = False) -> Any:
     """Full-text search through Wagtail search (PostgreSQL full text, SQLite FTS), keeping ``queryset``'s
     filters and, unless asked for relevance, its ordering. Returns a sliceable, countable result."""
     from wagtail.search.backends import get_search_backend
 
-    return get_search_backend().search(query, queryset, order_by_relevance=order_by_relevance)
+    words = search_words(query)
+    if not words:
+        return queryset.none()
+    return get_search_backend().search(words, queryset, order_by_relevance=order_by_relevance)
 
 
 def similar_ideas(*, query: str, campaign_id: int | None = None, limit: int = 5) -> list[Idea]:
     """Public ideas matching any word of ``query`` (at least three letters typed), best match first."""
-    if len(query.strip()) < 3:
+    query = search_words(query)
+    if len(query) < 3:
         return []
     from wagtail.search.backends import get_search_backend
 
