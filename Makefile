@@ -6,7 +6,7 @@ PORT ?= 8000
 WEB_PROCESSES ?= 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-unit test-e2e lint typecheck install run-prod-like migrate seed messages clean benchmark
+.PHONY: run test test-unit test-e2e lint typecheck install run-prod-like migrate seed messages clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,8 +49,6 @@ test-e2e: install
 	$(BIN)/python manage.py compile_translations > /dev/null
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest -q -m e2e tests/e2e
 
-benchmark: install
-	$(BIN)/python -m tests.benchmarks.run_all
 
 messages: install
 	$(BIN)/python manage.py makemessages --no-obsolete -l zh_Hans -l zh_Hant -i ".venv/*" -i "var/*" -i "tests/*"

@@ -207,10 +207,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss"))
 
 
-def _redis_db(url: str, db: int) -> str:
-    """The same Redis server with another logical database, so cache, broker and layer never collide."""
+def _redis_db(url: str, offset: int) -> str:
+    """The same Redis server with another logical database, so cache, broker and layer never collide.
+
+    The database named in ``REDIS_URL`` (0 when none) is the first of three: ``redis://host/3`` uses 3, 4 and 5,
+    so two deployments or test runs can share one server.
+    """
     parsed = urlparse(url)
-    return parsed._replace(path=f"/{db}").geturl()
+    base = int(parsed.path.strip("/") or 0)
+    return parsed._replace(path=f"/{base + offset}").geturl()
 
 
 if REDIS_URL:

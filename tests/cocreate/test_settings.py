@@ -66,6 +66,7 @@ def test_a_url_with_the_wrong_scheme_is_refused(monkeypatch: pytest.MonkeyPatch)
 def test_redis_databases_are_separated_per_use() -> None:
     assert s._redis_db("redis://127.0.0.1:6379", 2) == "redis://127.0.0.1:6379/2"
     assert s._redis_db("redis://:pw@cache.internal:6380/0", 1) == "redis://:pw@cache.internal:6380/1"
+    assert s._redis_db("redis://127.0.0.1:6379/6", 2) == "redis://127.0.0.1:6379/8"
 
 
 def test_production_mode_refuses_to_start_without_a_real_secret_key() -> None:
