@@ -948,7 +948,7 @@ def royalty_run(*, period: str, run: RoyaltyRun | None = None) -> RoyaltyRun:
     if run is None:
         run = RoyaltyRun.objects.create(period=row)
     RoyaltyRun.objects.filter(pk=run.pk).update(
-        status=RoyaltyRun.Status.RUNNING, error="", agreements_done=0, entries_posted=0
+        status=RoyaltyRun.Status.RUNNING, error="", problems=[], agreements_done=0, entries_posted=0
     )
     try:
         marks = _input_marks()
@@ -973,7 +973,11 @@ def royalty_run(*, period: str, run: RoyaltyRun | None = None) -> RoyaltyRun:
             )
     except DomainError as error:
         RoyaltyRun.objects.filter(pk=run.pk).update(
-            status=RoyaltyRun.Status.FAILED, error=error.message, entries_posted=0, finished_at=timezone.now()
+            status=RoyaltyRun.Status.FAILED,
+            error=error.message,
+            problems=error.problems if isinstance(error, RoyaltyRunInvalidError) else [error.message],
+            entries_posted=0,
+            finished_at=timezone.now(),
         )
         raise
     except Exception:

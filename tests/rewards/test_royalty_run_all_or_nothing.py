@@ -8,6 +8,7 @@ import pytest
 
 from rewards import services
 from rewards.models import Agreement, FxRate, LedgerEntry, Period, RoyaltyResult, RoyaltyRun, TermsPayee
+from tests.conftest import logged_in_client
 from tests.factories import UserFactory
 from tests.rewards.factories import agreement_make, sell
 
@@ -62,6 +63,26 @@ def test_a_run_with_late_invalid_agreements_posts_nothing_and_lists_every_proble
     assert run.error.startswith("Period 2026-Q3 was not run: 5 problem(s) to fix first. Nothing was posted.")
     for problem in problems:
         assert f"• {problem}" in run.error
+    assert run.problems == problems
+
+
+def test_the_api_shows_a_refused_run_with_its_problems(finance, django_capture_on_commit_callbacks) -> None:
+    agreements = _sell_to_six_agreements(finance)
+    TermsPayee.objects.filter(terms__agreement=agreements[-1]).update(share_bp=4000)
+    client = logged_in_client(finance)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post("/api/royalties/runs/", {"period": "2026-Q3"}, content_type="application/json")
+    assert started.status_code == 202
+
+    body = client.get(f"/api/royalties/runs/{started.json()['id']}/").json()
+
+    assert body["status"] == "failed"
+    assert body["entries_posted"] == 0
+    assert body["problems"] == [
+        "Agreement “Agreement for P-5”: payee shares must be positive and sum to 10,000 basis points "
+        "(they sum to 8000)."
+    ]
+    assert not LedgerEntry.objects.exists()
 
 
 def test_a_failed_rerun_leaves_the_earlier_postings_and_the_period_as_they_were(finance) -> None:
