@@ -1260,47 +1260,36 @@ def _rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[t
 
 
 def _terms_load(agreements: dict[int, _AgreementRow]) -> tuple[dict[int, list[_TermsRow]], dict[int, list[str]]]:
-    """Every terms version with its payees in one query, per agreement oldest first, read as plain values (a run
+    """Every terms version and its payees (two queries), per agreement oldest first, read as plain values (a run
     touches thousands of them). A version whose tiers do not parse is left out and described in the second dict."""
+    payees: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for terms_id, user_id, share in TermsPayee.objects.order_by("terms_id", "position").values_list(
+        "terms_id", "user_id", "share_bp"
+    ):
+        payees[terms_id].append((user_id, share))
     result: dict[int, list[_TermsRow]] = defaultdict(list)
     problems: dict[int, list[str]] = defaultdict(list)
-    current: tuple[int, list[tuple[int, int]]] | None = None
-    for row in AgreementTerms.objects.order_by("agreement_id", "effective_from", "payees__position").values(
-        "id",
-        "agreement_id",
-        "version",
-        "effective_from",
-        "rate_bp",
-        "tiers",
-        "rounding",
-        "advance_minor",
-        "payees__user_id",
-        "payees__share_bp",
+    for (
+        terms_id,
+        agreement_id,
+        version,
+        effective_from,
+        rate_bp,
+        raw_tiers,
+        rounding,
+        advance,
+    ) in AgreementTerms.objects.order_by("agreement_id", "effective_from").values_list(
+        "id", "agreement_id", "version", "effective_from", "rate_bp", "tiers", "rounding", "advance_minor"
     ):
-        if current is not None and current[0] == row["id"]:
-            payees = current[1]
-        else:
-            payees = []
-            current = (row["id"], payees)
-            try:
-                tiers = money.tiers_parse(row["tiers"], default_rate_bp=row["rate_bp"])
-            except money.MoneyError as error:
-                problems[row["agreement_id"]].append(
-                    _("Agreement “%(title)s”, terms version %(version)s: %(error)s")
-                    % {"title": agreements[row["agreement_id"]].title, "version": row["version"], "error": error}
-                )
-                continue
-            result[row["agreement_id"]].append(
-                _TermsRow(
-                    effective_from=row["effective_from"],
-                    tiers=tiers,
-                    rounding=row["rounding"],
-                    advance_minor=row["advance_minor"],
-                    payees=payees,
-                )
+        try:
+            tiers = money.tiers_parse(raw_tiers, default_rate_bp=rate_bp)
+        except money.MoneyError as error:
+            problems[agreement_id].append(
+                _("Agreement “%(title)s”, terms version %(version)s: %(error)s")
+                % {"title": agreements[agreement_id].title, "version": version, "error": error}
             )
-        if row["payees__user_id"] is not None:
-            payees.append((row["payees__user_id"], row["payees__share_bp"]))
+            continue
+        result[agreement_id].append(_TermsRow(effective_from, tiers, rounding, advance, payees[terms_id]))
     return result, problems
 
 
