@@ -262,6 +262,9 @@ RunOut = _out(
         "agreements_done": serializers.IntegerField(),
         "entries_posted": serializers.IntegerField(),
         "error": serializers.CharField(),
+        "problems": serializers.ListField(
+            child=serializers.CharField(), help_text="Every reason a refused run found, one sentence each."
+        ),
     },
 )
 
@@ -276,6 +279,7 @@ def run_data(run: RoyaltyRun) -> dict[str, Any]:
         "agreements_done": run.agreements_done,
         "entries_posted": run.entries_posted,
         "error": run.error,
+        "problems": run.problems,
     }
 
 

@@ -140,12 +140,16 @@ def statement_pdf(statement: Statement) -> bytes:
         )
     )
     story += [table, Spacer(1, 8 * mm), Paragraph(_("Contributing sales lines"), styles["Heading3"])]
-    rows = [[_("Product"), _("Month"), _("Net"), _("Currency"), _("Note")]]
-    for line in statement.sales_lines()[:2000]:
+    rows = [[_("Product"), _("Month"), _("Gross"), _("Returns"), _("Discounts"), _("Net"), _("Currency"), _("Note")]]
+    # Every contributing line, however many: the statement is the payee's evidence for the amount.
+    for line in statement.sales_lines().iterator(chunk_size=2000):
         rows.append(
             [
                 line.product_code,
                 line.month.strftime("%Y-%m"),
+                money.format_minor(line.gross_minor, line.currency),
+                money.format_minor(line.returns_minor, line.currency),
+                money.format_minor(line.discounts_minor, line.currency),
                 money.format_minor(line.net_minor, line.currency),
                 line.currency,
                 _("late, adjusts %(key)s") % {"key": line.adjusts.line_key}
@@ -153,12 +157,14 @@ def statement_pdf(statement: Statement) -> bytes:
                 else (_("late") if line.is_late else ""),
             ]
         )
-    lines_table = Table(rows, repeatRows=1, colWidths=[40 * mm, 22 * mm, 35 * mm, 20 * mm, 50 * mm])
+    lines_table = Table(
+        rows, repeatRows=1, colWidths=[30 * mm, 15 * mm, 23 * mm, 20 * mm, 20 * mm, 23 * mm, 13 * mm, 30 * mm]
+    )
     lines_table.setStyle(
         TableStyle(
             [
-                ("FONTSIZE", (0, 0), (-1, -1), 8),
-                ("ALIGN", (2, 0), (2, -1), "RIGHT"),
+                ("FONTSIZE", (0, 0), (-1, -1), 7),
+                ("ALIGN", (2, 0), (5, -1), "RIGHT"),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
             ]

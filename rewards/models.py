@@ -267,6 +267,7 @@ class RoyaltyRun(models.Model):
     agreements_done = models.PositiveIntegerField(default=0)
     entries_posted = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    problems = models.JSONField(default=list, blank=True, help_text="Every reason a refused run found, one each.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

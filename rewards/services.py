@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import io
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -750,14 +751,21 @@ def _sales_store(record: SalesImport, parsed: list[_ParsedLine]) -> None:
     periods: dict[str, Period] = {}
     reopened: set[int] = set()
 
+    def locked(period: Period) -> Period:
+        if period.code not in periods:
+            periods[period.code] = Period.objects.select_for_update().get(pk=period.pk)
+        return periods[period.code]
+
     def booking(month: datetime.date) -> tuple[Period, bool]:
-        code = period_code_for(month)
-        if code not in periods:
-            periods[code] = period_get_or_create(code)
-        own = periods[code]
+        own = locked(period_get_or_create(period_code_for(month)))
         if own.state == Period.State.CLOSED:
-            return period_next_open(own), True
+            return locked(period_next_open(own)), True
         return own, False
+
+    # Lock the quarters the lines book into (in one order, so imports do not deadlock each other): a royalty run of
+    # one of them then either sees these lines or has committed first, and is sent back to open below.
+    for code in sorted({period_code_for(item.month) for item in parsed}):
+        locked(period_get_or_create(code))
 
     lines = []
     for item in parsed:
@@ -842,219 +850,12 @@ class _Posting:
     amount: int
 
 
-CHUNK = 500
-
-
-def royalty_run(*, period: str, run: RoyaltyRun | None = None) -> RoyaltyRun:
-    """Calculate a period and post it to the ledger. Safe to repeat: a second run with the same inputs posts nothing.
-
-    Net sales are summed by the database as integer minor units (exact on SQLite and PostgreSQL), converted at the
-    period-end rate at full Decimal precision, multiplied by the tiered rate, rounded once per agreement and source
-    period with the agreement's mode; a deficit carries forward, the advance is recouped, the rest is split by
-    largest remainder. If inputs changed since a previous run, the old postings are reversed and new ones posted.
-    Works in chunks of agreements, each in one transaction holding the period's row lock.
-    """
-    row = period_get_or_create(period)
-    if row.state == Period.State.CLOSED:
-        raise DomainError(_("Period %(code)s is closed; it cannot be run again.") % {"code": row.code})
-    if run is None:
-        run = RoyaltyRun.objects.create(period=row)
-    RoyaltyRun.objects.filter(pk=run.pk).update(status=RoyaltyRun.Status.RUNNING, error="")
-    try:
-        drafts = list(
-            Agreement.objects.filter(status=Agreement.Status.DRAFT, sales_lines__period=row)
-            .distinct()
-            .values_list("title", flat=True)[:5]
-        )
-        if drafts:
-            raise DomainError(
-                _("Complete and activate these draft agreements first; they have sales in %(code)s: %(titles)s.")
-                % {"code": row.code, "titles": ", ".join(drafts)}
-            )
-        groups = _sales_groups(row)
-        RoyaltyRun.objects.filter(pk=run.pk).update(agreements_total=len(groups))
-        agreement_ids = list(groups)
-        posted = 0
-        for start in range(0, len(agreement_ids), CHUNK):
-            posted += _run_chunk(row, run, {pk: groups[pk] for pk in agreement_ids[start : start + CHUNK]})
-            RoyaltyRun.objects.filter(pk=run.pk).update(
-                agreements_done=min(len(agreement_ids), start + CHUNK), entries_posted=posted
-            )
-        Period.objects.filter(pk=row.pk, state=Period.State.OPEN).update(
-            state=Period.State.CALCULATED, calculated_at=timezone.now()
-        )
-        if posted:
-            # Later periods carried this one's balances forward: they must be run again before they can close.
-            Period.objects.filter(start__gt=row.start, state=Period.State.CALCULATED).update(state=Period.State.OPEN)
-        RoyaltyRun.objects.filter(pk=run.pk).update(status=RoyaltyRun.Status.DONE, finished_at=timezone.now())
-    except DomainError as error:
-        RoyaltyRun.objects.filter(pk=run.pk).update(
-            status=RoyaltyRun.Status.FAILED, error=error.message, finished_at=timezone.now()
-        )
-        raise
-    except Exception:
-        RoyaltyRun.objects.filter(pk=run.pk).update(
-            status=RoyaltyRun.Status.FAILED,
-            error=_("Unexpected error; see the server log."),
-            finished_at=timezone.now(),
-        )
-        raise
-    run.refresh_from_db()
-    return run
-
-
-def _sales_groups(period: Period) -> dict[int, list[_Group]]:
-    """Net sales per agreement, source quarter and month, in the agreement currency at full precision.
-
-    The database sums integer minor units grouped by (agreement, month, currency, late): exact, and memory grows
-    with the number of groups, not of lines.
-    """
-    currencies = dict(Agreement.objects.values_list("pk", "currency"))
-    rates = {
-        (code, f, t): rate
-        for code, f, t, rate in FxRate.objects.values_list("period__code", "from_currency", "to_currency", "rate")
-    }
-    rows = (
-        SalesLine.objects.filter(period=period)
-        .values("agreement_id", "month", "currency", "is_late")
-        .annotate(net=Sum("net_minor"))
-        .order_by("agreement_id", "is_late", "month", "currency")
-    )
-    result: dict[int, dict[tuple[str, bool], _Group]] = defaultdict(dict)
-    # Not .iterator(): on PostgreSQL that opens a server-side cursor, which rules out a parallel aggregate, and the
-    # result has one row per (agreement, month, currency), not per line.
-    for item in rows:
-        agreement_id, month, currency = item["agreement_id"], item["month"], item["currency"]
-        target = currencies[agreement_id]
-        source = period_code_for(month)
-        amount = money.from_minor(int(item["net"]), currency)
-        if currency != target:
-            rate = rates.get((source, currency, target))
-            if rate is None:
-                raise DomainError(
-                    _("No %(from)s→%(to)s rate for %(period)s: enter it, then run again.")
-                    % {"from": currency, "to": target, "period": source}
-                )
-            amount = money.EXACT.multiply(amount, rate)
-        group = result[agreement_id].setdefault((source, item["is_late"]), _Group(source, item["is_late"]))
-        group.months[month] = money.EXACT.add(group.months.get(month, Decimal(0)), amount)
-    return {pk: list(by_key.values()) for pk, by_key in result.items()}
-
-
-def _prior_state(period: Period, agreement_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Per agreement, from earlier periods: cumulative net sales, carried-forward deficit, advance recouped."""
-    state: dict[int, dict[str, Any]] = {
-        pk: {"cumulative": Decimal(0), "carry": 0, "recouped": 0} for pk in agreement_ids
-    }
-    for pk, net in RoyaltyResult.objects.filter(
-        agreement_id__in=agreement_ids, period__start__lt=period.start
-    ).values_list("agreement_id", "net_sales"):
-        state[pk]["cumulative"] = money.EXACT.add(state[pk]["cumulative"], Decimal(net))
-    sums = (
-        LedgerEntry.objects.filter(agreement_id__in=agreement_ids, payee__isnull=True, period__start__lt=period.start)
-        .values("agreement_id", "kind", "reversal_of__kind")
-        .annotate(total=Sum("amount_minor"))
-    )
-    for item in sums:
-        kind = item["reversal_of__kind"] or item["kind"]
-        if kind == LedgerEntry.Kind.CARRY_FORWARD:
-            state[item["agreement_id"]]["carry"] += int(item["total"])
-        elif kind == LedgerEntry.Kind.ADVANCE_RECOUPED:
-            state[item["agreement_id"]]["recouped"] += int(item["total"])
-    return state
-
-
-def _run_chunk(period: Period, run: RoyaltyRun, groups: dict[int, list[_Group]]) -> int:
-    """Plan and post a chunk of agreements in one transaction holding the period's row lock (``select_for_update``),
-    so that a concurrent run of the same period waits, then finds the postings already made and adds none."""
-    ids = list(groups)
-    prior = _prior_state(period, ids)
-    terms_by_agreement = _terms_load(ids)
-    agreements = {
-        pk: _AgreementRow(pk, title, currency)
-        for pk, title, currency in Agreement.objects.filter(pk__in=ids).values_list("pk", "title", "currency")
-    }
-    period_ids = dict(Period.objects.values_list("code", "pk"))
-    posted = 0
-    with transaction.atomic():
-        locked = Period.objects.select_for_update().get(pk=period.pk)
-        if locked.state == Period.State.CLOSED:
-            raise DomainError(_("Period %(code)s was closed meanwhile.") % {"code": period.code})
-        existing: dict[int, list[LedgerEntry]] = defaultdict(list)
-        for entry in (
-            LedgerEntry.objects.filter(period=period, agreement_id__in=ids, reversed_by__isnull=True)
-            .exclude(kind__in=[LedgerEntry.Kind.PAYOUT, LedgerEntry.Kind.REVERSAL])
-            .filter(run__isnull=False)
-        ):
-            existing[entry.agreement_id].append(entry)
-        new_entries: list[LedgerEntry] = []
-        results: list[RoyaltyResult] = []
-        for pk in ids:
-            agreement = agreements[pk]
-            plan, agreement_results = _agreement_plan(
-                agreement, period, groups[pk], terms_by_agreement[pk], prior[pk], period_ids
-            )
-            for result in agreement_results:
-                result.run = run
-            results.extend(agreement_results)
-            have = sorted((e.payee_id or 0, e.kind, e.source_period_id or 0, e.amount_minor) for e in existing[pk])
-            want = sorted((p.payee_id or 0, p.kind, p.source_period_id or 0, p.amount) for p in plan)
-            if have == want:
-                continue
-            for entry in existing[pk]:
-                new_entries.append(
-                    LedgerEntry(
-                        agreement_id=pk,
-                        payee_id=entry.payee_id,
-                        period=period,
-                        source_period_id=entry.source_period_id,
-                        kind=LedgerEntry.Kind.REVERSAL,
-                        amount_minor=-entry.amount_minor,
-                        currency=entry.currency,
-                        reversal_of=entry,
-                        run=run,
-                        memo=_("Recalculated: sales or rates changed"),
-                    )
-                )
-            new_entries.extend(
-                LedgerEntry(
-                    agreement_id=pk,
-                    payee_id=p.payee_id,
-                    period=period,
-                    source_period_id=p.source_period_id,
-                    kind=p.kind,
-                    amount_minor=p.amount,
-                    currency=agreement.currency,
-                    run=run,
-                )
-                for p in plan
-            )
-        LedgerEntry.objects.bulk_create(new_entries, batch_size=2000)
-        RoyaltyResult.objects.bulk_create(
-            results,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["agreement", "period", "source_period"],
-            update_fields=[
-                "net_sales",
-                "royalty_exact",
-                "royalty_minor",
-                "recouped_minor",
-                "carried_minor",
-                "distributed_minor",
-                "run",
-                "currency",
-            ],
-        )
-        posted += len(new_entries)
-    return posted
-
-
 @dataclass(frozen=True)
 class _AgreementRow:
     pk: int
     title: str
     currency: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -1065,34 +866,431 @@ class _TermsRow:
     tiers: list[money.Tier]
     rounding: str
     advance_minor: int
-    payees: tuple[tuple[int, int], ...]
+    payees: list[tuple[int, int]]
 
 
-def _terms_load(agreement_ids: list[int]) -> dict[int, list[_TermsRow]]:
-    """Terms versions per agreement, oldest first, read as plain values (a run touches thousands of them)."""
+@dataclass(frozen=True)
+class _Result:
+    """A working paper (``RoyaltyResult``) as plain values, in the order of ``_RESULT_FIELDS``."""
+
+    source_period_id: int
+    currency: str
+    net_sales: str
+    royalty_exact: str
+    royalty_minor: int
+    recouped_minor: int
+    carried_minor: int
+    distributed_minor: int
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _RESULT_FIELDS)
+
+
+_RESULT_FIELDS = (
+    "currency",
+    "net_sales",
+    "royalty_exact",
+    "royalty_minor",
+    "recouped_minor",
+    "carried_minor",
+    "distributed_minor",
+)
+
+
+@dataclass
+class _Plan:
+    """What a run wants for one agreement: its postings and its results (one per source quarter)."""
+
+    agreement: _AgreementRow
+    postings: list[_Posting]
+    results: list[_Result]
+
+
+class RoyaltyRunInvalidError(DomainError):
+    """A run refused before anything was posted; ``problems`` holds every reason found, one sentence each."""
+
+    SHOWN = 50
+
+    def __init__(self, period: Period, problems: list[str]) -> None:
+        lines = [
+            _("Period %(code)s was not run: %(count)s problem(s) to fix first. Nothing was posted.")
+            % {"code": period.code, "count": len(problems)}
+        ]
+        lines += [f"• {problem}" for problem in problems[: self.SHOWN]]
+        if len(problems) > self.SHOWN:
+            lines.append(_("… and %(count)s more.") % {"count": len(problems) - self.SHOWN})
+        super().__init__("\n".join(lines), code="invalid_run")
+        self.problems = problems
+
+
+PROGRESS_SECONDS = 1.0
+
+
+def royalty_run(*, period: str, run: RoyaltyRun | None = None) -> RoyaltyRun:
+    """Calculate a period and post it to the ledger, all or nothing. Safe to repeat: a second run with the same
+    inputs posts nothing and rewrites nothing.
+
+    First every input is read and checked (agreements active, terms and payees present, shares summing to 10,000,
+    tiers valid, an FX rate for every currency met): any problem fails the run with all of them listed, before
+    anything is posted. Net sales are summed by the database as integer minor units (exact on SQLite and
+    PostgreSQL) in one aggregate query, converted at the period-end rate at full Decimal precision, multiplied by
+    the tiered rate, rounded once per agreement and source period with the agreement's mode; a deficit carries
+    forward, the advance is recouped, the rest is split by largest remainder.
+
+    Then everything is posted in one transaction holding the period's row lock (``select_for_update``): either the
+    whole period posts or nothing does. Postings that differ from a previous run's are reversed and posted anew. If
+    any input changed while the run was reading, it reads again under the lock, so a concurrent run of the same
+    period waits and then posts nothing.
+    """
+    row = period_get_or_create(period)
+    if row.state == Period.State.CLOSED:
+        raise DomainError(_("Period %(code)s is closed; it cannot be run again.") % {"code": row.code})
+    if run is None:
+        run = RoyaltyRun.objects.create(period=row)
+    RoyaltyRun.objects.filter(pk=run.pk).update(
+        status=RoyaltyRun.Status.RUNNING, error="", problems=[], agreements_done=0, entries_posted=0
+    )
+    try:
+        marks = _input_marks()
+        plans = _run_plan(row, run)
+        with transaction.atomic():
+            locked = Period.objects.select_for_update().get(pk=row.pk)
+            if locked.state == Period.State.CLOSED:
+                raise DomainError(_("Period %(code)s was closed meanwhile.") % {"code": row.code})
+            if _input_marks() != marks:
+                plans = _run_plan(locked, run)
+            posted = _run_post(locked, run, plans)
+            Period.objects.filter(pk=row.pk, state=Period.State.OPEN).update(
+                state=Period.State.CALCULATED, calculated_at=timezone.now()
+            )
+            if posted:
+                # Later periods carried this one's balances forward: they must be run again before they can close.
+                Period.objects.filter(start__gt=row.start, state=Period.State.CALCULATED).update(
+                    state=Period.State.OPEN
+                )
+            RoyaltyRun.objects.filter(pk=run.pk).update(
+                status=RoyaltyRun.Status.DONE, entries_posted=posted, finished_at=timezone.now()
+            )
+    except DomainError as error:
+        RoyaltyRun.objects.filter(pk=run.pk).update(
+            status=RoyaltyRun.Status.FAILED,
+            error=error.message,
+            problems=error.problems if isinstance(error, RoyaltyRunInvalidError) else [error.message],
+            entries_posted=0,
+            finished_at=timezone.now(),
+        )
+        raise
+    except Exception:
+        RoyaltyRun.objects.filter(pk=run.pk).update(
+            status=RoyaltyRun.Status.FAILED,
+            error=_("Unexpected error; see the server log. Nothing was posted."),
+            entries_posted=0,
+            finished_at=timezone.now(),
+        )
+        raise
+    run.refresh_from_db()
+    return run
+
+
+def _input_marks() -> tuple[Any, ...]:
+    """A cheap fingerprint of everything a run reads besides the period's own row: the newest sales line, agreement,
+    terms version, payee row and posting, the number of active agreements, the last finished run, and the FX rates.
+    Equal marks before and under the lock mean the plan made without the lock still holds. Imports lock the
+    periods they book into, so their lines are either seen here or wait for the run's commit (and then send the
+    period back to open)."""
+    quote = connection.ops.quote_name
+    newest = ", ".join(
+        f"(SELECT MAX(id) FROM {quote(model._meta.db_table)})"  # noqa: S608 - model names
+        for model in (SalesLine, Agreement, AgreementTerms, TermsPayee, LedgerEntry)
+    )
+    agreements, runs = quote(Agreement._meta.db_table), quote(RoyaltyRun._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {newest}, (SELECT COUNT(*) FROM {agreements} WHERE status = %s), "  # noqa: S608 - model names
+            f"(SELECT MAX(finished_at) FROM {runs})",
+            [Agreement.Status.ACTIVE],
+        )
+        row = cursor.fetchone()
+    rates = tuple(FxRate.objects.order_by("pk").values_list("pk", "rate"))
+    return (*row, rates)
+
+
+def _run_plan(period: Period, run: RoyaltyRun) -> list[_Plan]:
+    """Read and check every input and decide every posting, or raise ``RoyaltyRunInvalidError`` listing every
+    problem. Reads only, in a fixed number of queries. Memory grows with the number of agreements and payees, never
+    with the sales lines."""
+    sums = _sales_sums(period)
+    agreement_ids = sorted(sums)
+    RoyaltyRun.objects.filter(pk=run.pk).update(agreements_total=len(agreement_ids), agreements_done=0)
+    rates = {
+        (code, f, t): rate
+        for code, f, t, rate in FxRate.objects.values_list("period__code", "from_currency", "to_currency", "rate")
+    }
+    period_ids = dict(Period.objects.values_list("code", "pk"))
+    agreements = {
+        pk: _AgreementRow(pk, title, currency, status)
+        for pk, title, currency, status in Agreement.objects.values_list("pk", "title", "currency", "status")
+    }
+    terms_by_agreement, terms_problems = _terms_load(agreements)
+    prior = _prior_state(period)
+    problems: list[str] = []
+    plans: list[_Plan] = []
+    reported = time.monotonic()
+    for done, pk in enumerate(agreement_ids, start=1):
+        agreement = agreements[pk]
+        terms_list = terms_by_agreement.get(pk, [])
+        found = terms_problems.get(pk, []) + _agreement_check(agreement, period, terms_list)
+        groups = _groups_convert(agreement, sums[pk], rates, found)
+        problems.extend(found)
+        if not problems:  # after the first problem, keep checking but plan nothing more: the run will not post
+            postings, results = _agreement_plan(
+                agreement, period, groups, terms_list, prior.get(pk, _PRIOR_NONE), period_ids
+            )
+            plans.append(_Plan(agreement, postings, results))
+        if time.monotonic() - reported > PROGRESS_SECONDS:
+            RoyaltyRun.objects.filter(pk=run.pk).update(agreements_done=done)
+            reported = time.monotonic()
+    RoyaltyRun.objects.filter(pk=run.pk).update(agreements_done=len(agreement_ids))
+    if problems:
+        raise RoyaltyRunInvalidError(period, list(dict.fromkeys(problems)))
+    return plans
+
+
+def _sales_sums(period: Period) -> dict[int, list[tuple[datetime.date, str, bool, int]]]:
+    """Net sales of the period per agreement as (month, currency, late, net minor units), summed by the database in
+    one aggregate query: exact (integers), and the result has one row per group, not per line.
+
+    Not ``.iterator()``: on PostgreSQL that opens a server-side cursor, which rules out a parallel aggregate.
+    """
+    result: dict[int, list[tuple[datetime.date, str, bool, int]]] = defaultdict(list)
+    for agreement_id, month, currency, late, net in (
+        SalesLine.objects.filter(period=period)
+        .values_list("agreement_id", "month", "currency", "is_late")
+        .annotate(net=Sum("net_minor"))
+        .order_by()
+    ):
+        result[agreement_id].append((month, currency, late, int(net)))
+    return result
+
+
+def _agreement_check(agreement: _AgreementRow, period: Period, terms_list: list[_TermsRow]) -> list[str]:
+    """Everything that must hold for the agreement before the run may post, as sentences naming it."""
+    title = agreement.title
+    problems = []
+    if agreement.status != Agreement.Status.ACTIVE:
+        problems.append(
+            _("Agreement “%(title)s” is a draft with sales in %(code)s: complete and activate it.")
+            % {"title": title, "code": period.code}
+        )
+    if not money.is_currency(agreement.currency):
+        problems.append(
+            _("Agreement “%(title)s” has unknown currency “%(currency)s”.")
+            % {"title": title, "currency": agreement.currency}
+        )
+    if not terms_list:
+        problems.append(_("Agreement “%(title)s” has no terms.") % {"title": title})
+        return problems
+    shares = [share for _user_id, share in _terms_for(terms_list, period.end).payees]
+    if not shares:
+        problems.append(_("Agreement “%(title)s” has no payees.") % {"title": title})
+    else:
+        try:
+            money.shares_validate(shares)
+        except money.MoneyError:
+            problems.append(
+                _(
+                    "Agreement “%(title)s”: payee shares must be positive and sum to 10,000 basis points "
+                    "(they sum to %(total)s)."
+                )
+                % {"title": title, "total": sum(shares)}
+            )
+    return problems
+
+
+def _groups_convert(
+    agreement: _AgreementRow,
+    sums: list[tuple[datetime.date, str, bool, int]],
+    rates: dict[tuple[str, str, str], Decimal],
+    problems: list[str],
+) -> list[_Group]:
+    """The agreement's sums in its own currency at full precision, by source quarter; a missing rate is a problem."""
+    groups: dict[tuple[str, bool], _Group] = {}
+    for month, currency, late, net in sums:
+        source = period_code_for(month)
+        amount = money.from_minor(net, currency)
+        if currency != agreement.currency:
+            rate = rates.get((source, currency, agreement.currency))
+            if rate is None:
+                problems.append(
+                    _("No %(from)s→%(to)s rate for %(period)s (agreement “%(title)s”): enter the period-end rate.")
+                    % {"from": currency, "to": agreement.currency, "period": source, "title": agreement.title}
+                )
+                continue
+            amount = money.EXACT.multiply(amount, rate)
+        group = groups.setdefault((source, late), _Group(source, late))
+        group.months[month] = money.EXACT.add(group.months.get(month, Decimal(0)), amount)
+    return list(groups.values())
+
+
+_PRIOR_NONE: dict[str, Any] = {"cumulative": Decimal(0), "carry": 0, "recouped": 0}
+
+
+def _prior_state(period: Period) -> dict[int, dict[str, Any]]:
+    """Per agreement, from earlier periods: cumulative net sales, carried-forward deficit, advance recouped.
+    Agreements without history are absent (``_PRIOR_NONE``)."""
+    state: dict[int, dict[str, Any]] = defaultdict(lambda: dict(_PRIOR_NONE))
+    for pk, net in (
+        RoyaltyResult.objects.filter(period__start__lt=period.start).order_by().values_list("agreement_id", "net_sales")
+    ):
+        state[pk]["cumulative"] = money.EXACT.add(state[pk]["cumulative"], Decimal(net))
+    sums = (
+        LedgerEntry.objects.filter(payee__isnull=True, period__start__lt=period.start)
+        .values("agreement_id", "kind", "reversal_of__kind")
+        .annotate(total=Sum("amount_minor"))
+        .order_by()
+    )
+    for item in sums:
+        kind = item["reversal_of__kind"] or item["kind"]
+        if kind == LedgerEntry.Kind.CARRY_FORWARD:
+            state[item["agreement_id"]]["carry"] += int(item["total"])
+        elif kind == LedgerEntry.Kind.ADVANCE_RECOUPED:
+            state[item["agreement_id"]]["recouped"] += int(item["total"])
+    return state
+
+
+_LEDGER_COLUMNS = (
+    "agreement_id",
+    "payee_id",
+    "period_id",
+    "source_period_id",
+    "kind",
+    "amount_minor",
+    "currency",
+    "reversal_of_id",
+    "run_id",
+    "memo",
+    "created_at",
+)
+
+
+def _run_post(period: Period, run: RoyaltyRun, plans: list[_Plan]) -> int:
+    """Post what the plans want and the ledger does not hold yet; return the number of entries posted.
+
+    Expects the caller's transaction and the period's row lock. Per agreement, the run's live postings for the
+    period (not reversed, not payouts) are compared with the plan; if they differ, each is reversed and the plan is
+    posted in full. Working papers are written only where they changed, so a rerun with the same inputs writes
+    nothing.
+    """
+    existing: dict[int, list[tuple[int, int | None, str, int | None, int, str]]] = defaultdict(list)
+    for pk, agreement_id, payee_id, kind, source_id, amount, currency in (
+        LedgerEntry.objects.filter(period=period, run__isnull=False, reversed_by__isnull=True)
+        .exclude(kind__in=[LedgerEntry.Kind.PAYOUT, LedgerEntry.Kind.REVERSAL])
+        .order_by()
+        .values_list("pk", "agreement_id", "payee_id", "kind", "source_period_id", "amount_minor", "currency")
+    ):
+        existing[agreement_id].append((pk, payee_id, kind, source_id, amount, currency))
+    stored = {
+        (item[0], item[1]): item[2:]
+        for item in RoyaltyResult.objects.filter(period=period)
+        .order_by()
+        .values_list("agreement_id", "source_period_id", *_RESULT_FIELDS)
+    }
+    memo = _("Recalculated: sales or rates changed")
+    now = timezone.now()
+    entries: list[tuple[Any, ...]] = []
+    new_results: list[tuple[Any, ...]] = []
+    changed_results: list[RoyaltyResult] = []
+    for plan in plans:
+        pk = plan.agreement.pk
+        for result in plan.results:
+            before = stored.get((pk, result.source_period_id))
+            if before is None:
+                new_results.append((pk, period.pk, result.source_period_id, *result.values(), run.pk))
+            elif before != result.values():
+                changed_results.append(
+                    RoyaltyResult(
+                        agreement_id=pk,
+                        period=period,
+                        run=run,
+                        **{name: getattr(result, name) for name in ("source_period_id", *_RESULT_FIELDS)},
+                    )
+                )
+        have = sorted((payee or 0, kind, source or 0, amount) for _id, payee, kind, source, amount, _c in existing[pk])
+        want = sorted((p.payee_id or 0, p.kind, p.source_period_id or 0, p.amount) for p in plan.postings)
+        if have == want:
+            continue
+        entries.extend(
+            (pk, payee, period.pk, source, LedgerEntry.Kind.REVERSAL, -amount, currency, entry_id, run.pk, memo, now)
+            for entry_id, payee, _kind, source, amount, currency in existing[pk]
+        )
+        code = plan.agreement.currency
+        entries.extend(
+            (pk, p.payee_id, period.pk, p.source_period_id, p.kind, p.amount, code, None, run.pk, "", now)
+            for p in plan.postings
+        )
+    _rows_insert(LedgerEntry, _LEDGER_COLUMNS, entries)
+    _rows_insert(
+        RoyaltyResult, ("agreement_id", "period_id", "source_period_id", *_RESULT_FIELDS, "run_id"), new_results
+    )
+    RoyaltyResult.objects.bulk_create(
+        changed_results,
+        update_conflicts=True,
+        unique_fields=["agreement", "period", "source_period"],
+        update_fields=[*_RESULT_FIELDS, "run"],
+    )
+    return len(entries)
+
+
+def _rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows of database-ready values without building model instances: ``COPY`` on PostgreSQL (psycopg 3),
+    one ``executemany`` elsewhere. For the run's postings and working papers, thousands per period; inserting is
+    all the append-only ledger allows, and the table's checks and the trigger still apply."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table, names = quote(model._meta.db_table), ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608 - model names
+
+
+def _terms_load(agreements: dict[int, _AgreementRow]) -> tuple[dict[int, list[_TermsRow]], dict[int, list[str]]]:
+    """Every terms version and its payees (two queries), per agreement oldest first, read as plain values (a run
+    touches thousands of them). A version whose tiers do not parse is left out and described in the second dict."""
     payees: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for terms_id, user_id, share in (
-        TermsPayee.objects.filter(terms__agreement_id__in=agreement_ids)
-        .order_by("terms_id", "position")
-        .values_list("terms_id", "user_id", "share_bp")
+    for terms_id, user_id, share in TermsPayee.objects.order_by("terms_id", "position").values_list(
+        "terms_id", "user_id", "share_bp"
     ):
         payees[terms_id].append((user_id, share))
     result: dict[int, list[_TermsRow]] = defaultdict(list)
-    for row in (
-        AgreementTerms.objects.filter(agreement_id__in=agreement_ids)
-        .order_by("effective_from")
-        .values("id", "agreement_id", "effective_from", "rate_bp", "tiers", "rounding", "advance_minor")
+    problems: dict[int, list[str]] = defaultdict(list)
+    for (
+        terms_id,
+        agreement_id,
+        version,
+        effective_from,
+        rate_bp,
+        raw_tiers,
+        rounding,
+        advance,
+    ) in AgreementTerms.objects.order_by("agreement_id", "effective_from").values_list(
+        "id", "agreement_id", "version", "effective_from", "rate_bp", "tiers", "rounding", "advance_minor"
     ):
-        result[row["agreement_id"]].append(
-            _TermsRow(
-                effective_from=row["effective_from"],
-                tiers=money.tiers_parse(row["tiers"], default_rate_bp=row["rate_bp"]),
-                rounding=row["rounding"],
-                advance_minor=row["advance_minor"],
-                payees=tuple(payees[row["id"]]),
+        try:
+            tiers = money.tiers_parse(raw_tiers, default_rate_bp=rate_bp)
+        except money.MoneyError as error:
+            problems[agreement_id].append(
+                _("Agreement “%(title)s”, terms version %(version)s: %(error)s")
+                % {"title": agreements[agreement_id].title, "version": version, "error": error}
             )
-        )
-    return result
+            continue
+        result[agreement_id].append(_TermsRow(effective_from, tiers, rounding, advance, payees[terms_id]))
+    return result, problems
 
 
 def _terms_for(terms_list: list[_TermsRow], day: datetime.date) -> _TermsRow:
@@ -1111,19 +1309,16 @@ def _agreement_plan(
     terms_list: list[_TermsRow],
     prior: dict[str, Any],
     period_ids: dict[str, int],
-) -> tuple[list[_Posting], list[RoyaltyResult]]:
-    if not terms_list:
-        raise DomainError(_("Agreement “%(title)s” has no terms.") % {"title": agreement.title})
+) -> tuple[list[_Posting], list[_Result]]:
+    """The postings and results for one checked agreement (``_agreement_check`` found nothing wrong)."""
     closing_terms = _terms_for(terms_list, period.end)
     payees = [user_id for user_id, _share in closing_terms.payees]
-    if not payees:
-        raise DomainError(_("Agreement “%(title)s” has no payees.") % {"title": agreement.title})
     shares = [share for _user_id, share in closing_terms.payees]
     cumulative: Decimal = prior["cumulative"]
     carry: int = prior["carry"]
     advance_left = max(0, closing_terms.advance_minor - prior["recouped"])
     postings: list[_Posting] = []
-    results: list[RoyaltyResult] = []
+    results: list[_Result] = []
     # The period's own sales first, then late sales oldest quarter first: tiers see them in that order.
     for group in sorted(groups, key=lambda g: (g.late, g.source_code)):
         royalty = Decimal(0)
@@ -1161,9 +1356,7 @@ def _agreement_plan(
                     if part:
                         postings.append(_Posting(payee, kind, source_id, part))
         results.append(
-            RoyaltyResult(
-                agreement_id=agreement.pk,
-                period=period,
+            _Result(
                 source_period_id=source_id,
                 currency=agreement.currency,
                 net_sales=str(net_total),

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -30,6 +31,8 @@ from rewards.forms import (
     TermsForm,
 )
 from rewards.models import Agreement, FxRate, Payout, Period, RoyaltyRun, SalesImport
+
+STATEMENT_LINES_PER_PAGE = 200
 
 View = Callable[..., HttpResponse]
 
@@ -332,10 +335,11 @@ def statement_detail(request: HttpRequest, period: str, agreement: int, payee: i
         response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
         return response
     amounts = [(name, statement.amount(name)) for name in statement.AMOUNTS]
+    lines = Paginator(statement.sales_lines().order_by("pk"), STATEMENT_LINES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
-        request,
-        "rewards/statement_detail.html",
-        {"statement": statement, "amounts": amounts, "lines": statement.sales_lines()[:500]},
+        request, "rewards/statement_detail.html", {"statement": statement, "amounts": amounts, "lines": lines}
     )
 
 

@@ -224,3 +224,25 @@ def test_an_uploaded_file_is_processed_by_the_task_with_progress_on_the_row(fina
     assert (record.status, record.rows_total, record.rows_done) == ("completed", 1500, 1500)
     assert bytes(record.source).startswith(b"product_code")
     assert SalesLine.objects.count() == 1500
+
+
+def test_a_statement_shows_every_contributing_sales_line_on_pages_and_in_the_pdf(finance, monkeypatch) -> None:
+    import reportlab.rl_config
+
+    from rewards import views
+
+    alice = UserFactory()
+    agreement = agreement_make(payees=[alice], actor=finance)
+    sell([f"SKU-1,2026-07,EUR,{1000 + n}.17,0,0" for n in range(5)], actor=finance)
+    services.royalty_run(period="2026-Q3")
+    url = f"/royalties/statements/2026-Q3/{agreement.pk}/{alice.pk}/"
+    monkeypatch.setattr(views, "STATEMENT_LINES_PER_PAGE", 2)
+    client = logged_in_client(alice)
+
+    pages = [client.get(url, {"page": number}).content.decode() for number in (1, 2, 3)]
+
+    assert [sum(f"{1000 + n}.17" in page for n in range(5)) for page in pages] == [2, 2, 1]
+    assert "Page 3 of 3 (5 lines)" in pages[2]
+    monkeypatch.setattr(reportlab.rl_config, "pageCompression", 0)
+    pdf = client.get(url, {"format": "pdf"}).content.decode("latin-1")
+    assert all(f"{1000 + n}.17" in pdf for n in range(5))
