@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, expect
 
 from cocreate.demo import DEMO_PASSWORD
 
@@ -57,3 +57,32 @@ def login(page: Page, live_server: Any, email: str, password: str = DEMO_PASSWOR
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/accounts/profile/")
+
+
+# Every journey runs in English and in simplified Chinese. Elements are found by role, label, test id or URL,
+# never by English text, so the same steps drive both; ``expect_language`` proves the page really is translated.
+LANGUAGES = ["en", "zh-hans"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# A stable, long-translated word of the main navigation ("Ideas") in each language.
+NAV_IDEAS = {"en": "Ideas", "zh-hans": "创意"}
+
+
+def new_page(browser: Browser, base_url: str, language: str, *, phone: bool = False) -> Page:
+    """A fresh browser context (its own cookies) that asks for ``language`` through Django's language cookie."""
+    viewport = PHONE if phone else DESKTOP
+    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
+    context.add_cookies([{"name": "django_language", "value": language, "url": base_url}])
+    return context.new_page()
+
+
+def expect_language(page: Page, language: str) -> None:
+    """The page is served in ``language``: the ``lang`` attribute and a translated navigation word."""
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.get_by_role("navigation").first).to_contain_text(NAV_IDEAS[language])
+
+
+def expect_no_horizontal_scroll(page: Page) -> None:
+    """Nothing sticks out sideways: the document is no wider than the viewport."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"{page.url} scrolls sideways by {overflow}px"
