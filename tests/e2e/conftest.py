@@ -85,4 +85,15 @@ def expect_language(page: Page, language: str) -> None:
 def expect_no_horizontal_scroll(page: Page) -> None:
     """Nothing sticks out sideways: the document is no wider than the viewport."""
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 1, f"{page.url} scrolls sideways by {overflow}px"
+    if overflow > 1:
+        widest = page.evaluate(WIDEST)
+        raise AssertionError(f"{page.url} scrolls sideways by {overflow}px; widest elements: {widest}")
+
+
+WIDEST = """() => {
+  const width = document.documentElement.clientWidth;
+  return Array.from(document.querySelectorAll("body *"))
+    .filter(e => e.getBoundingClientRect().right > width + 1)
+    .slice(-5)
+    .map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`);
+}"""
