@@ -47,6 +47,7 @@ def shot(page: Page, name: str) -> Path:
     """Save a full-page screenshot named after the test step."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header is drawn where the page was scrolled to
     page.screenshot(path=str(path), full_page=True)
     return path
 

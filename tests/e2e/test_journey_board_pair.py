@@ -60,7 +60,8 @@ def test_two_board_members_read_ask_upvote_and_vote_live(browser: Browser, asgi_
     amara = new_page(browser, asgi_server.url, language, phone=True)
     amara.on("pageerror", lambda exc: errors.append(str(exc)))
     login(amara, asgi_server, newcomer.email)
-    amara.goto(f"{asgi_server.url}/boards/")
+    amara.get_by_role("navigation").first.locator("a[href='/boards/']").tap()  # the phone's navigation works
+    amara.wait_for_url(f"{asgi_server.url}/boards/")
     expect_language(amara, language)
     expect_no_horizontal_scroll(amara)
     shot(amara, f"{step}-01-boards-phone")
