@@ -65,6 +65,7 @@ def test_a_customer_signs_up_verifies_submits_supports_and_is_notified(
     from cocreate.services import role_grant
 
     user = User.objects.get(email="wei@customer.example")
+    assert user.preferred_language == language  # notifications and e-mails will be written in it
     if not user.groups.filter(name=Role.CUSTOMER.value).exists():
         role_grant(user=user, role=Role.CUSTOMER)
     if "/accounts/login/" in page.url:
@@ -97,6 +98,8 @@ def test_a_customer_signs_up_verifies_submits_supports_and_is_notified(
     idea_services.comment_add(idea=mine, author=pm, body="<p>谢谢。我们会评估。</p>", kind="official")
     page.goto(live_server.url + "/ideas/notifications/")
     expect(page.locator(".notification-list")).to_be_visible()
+    if language == "zh-hans":
+        expect(page.locator(".notification-list")).to_contain_text("官方回复")
     expect_no_horizontal_scroll(page)
     shot(page, f"{step}-08-notified")
 
