@@ -126,3 +126,12 @@ def test_the_profile_page_needs_a_login_and_saves_clean_text(site: object, custo
     customer.refresh_from_db()
     assert customer.display_name == "Adax()"
     assert customer.preferred_language == "zh-hans"
+
+
+def test_a_new_account_keeps_the_language_it_signed_up_in(site: object) -> None:
+    client = Client()
+    client.cookies["django_language"] = "zh-hans"
+    signup(client, "wei@example.com")
+    assert User.objects.get(email="wei@example.com").preferred_language == "zh-hans"
+    signup(Client(), "ada@example.com")
+    assert User.objects.get(email="ada@example.com").preferred_language == "en"

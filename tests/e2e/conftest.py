@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, expect
 
 from cocreate.demo import DEMO_PASSWORD
 
@@ -47,6 +47,7 @@ def shot(page: Page, name: str) -> Path:
     """Save a full-page screenshot named after the test step."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header is drawn where the page was scrolled to
     page.screenshot(path=str(path), full_page=True)
     return path
 
@@ -57,3 +58,43 @@ def login(page: Page, live_server: Any, email: str, password: str = DEMO_PASSWOR
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/accounts/profile/")
+
+
+# Every journey runs in English and in simplified Chinese. Elements are found by role, label, test id or URL,
+# never by English text, so the same steps drive both; ``expect_language`` proves the page really is translated.
+LANGUAGES = ["en", "zh-hans"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# A stable, long-translated word of the main navigation ("Ideas") in each language.
+NAV_IDEAS = {"en": "Ideas", "zh-hans": "创意"}
+
+
+def new_page(browser: Browser, base_url: str, language: str, *, phone: bool = False) -> Page:
+    """A fresh browser context (its own cookies) that asks for ``language`` through Django's language cookie."""
+    viewport = PHONE if phone else DESKTOP
+    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
+    context.add_cookies([{"name": "django_language", "value": language, "url": base_url}])
+    return context.new_page()
+
+
+def expect_language(page: Page, language: str) -> None:
+    """The page is served in ``language``: the ``lang`` attribute and a translated navigation word."""
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.get_by_role("navigation").first).to_contain_text(NAV_IDEAS[language])
+
+
+def expect_no_horizontal_scroll(page: Page) -> None:
+    """Nothing sticks out sideways: the document is no wider than the viewport."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if overflow > 1:
+        widest = page.evaluate(WIDEST)
+        raise AssertionError(f"{page.url} scrolls sideways by {overflow}px; widest elements: {widest}")
+
+
+WIDEST = """() => {
+  const width = document.documentElement.clientWidth;
+  return Array.from(document.querySelectorAll("body *"))
+    .filter(e => e.getBoundingClientRect().right > width + 1)
+    .slice(-5)
+    .map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`);
+}"""
