@@ -12,7 +12,7 @@
           if (!data) { return; }
           fill.style.width = data.progress + "%";
           var status = document.querySelector("[data-status]");
-          if (status) { status.textContent = data.status; status.className = "status status-" + data.status; }
+          if (status) { status.textContent = data.status_label || data.status; status.className = "status status-" + data.status; }
           var fields = {agreements: data.agreements_done, total: data.agreements_total, posted: data.entries_posted, rows: data.rows_done};
           Object.keys(fields).forEach(function (key) {
             var node = document.querySelector("[data-" + key + "]");

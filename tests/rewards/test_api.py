@@ -90,7 +90,7 @@ def test_a_sales_import_by_upload_lists_every_error_by_row_and_column(finance) -
     good = SimpleUploadedFile("s.csv", csv_bytes("SKU-1,2026-07,EUR,1,0,0,,"))
     response = api_client_for(finance).post("/api/royalties/sales-imports/", {"file": good}, format="multipart")
     assert response.status_code == 201
-    assert response.json()["status"] == "completed"
+    assert (response.json()["status"], response.json()["status_label"]) == ("completed", "Completed")
     detail = api_client_for(finance).get(f"/api/royalties/sales-imports/{response.json()['id']}/")
     assert detail.json()["progress"] == 100
     assert SalesLine.objects.count() == 1
@@ -117,7 +117,9 @@ def test_fx_rates_runs_and_close_in_sequence(finance, django_capture_on_commit_c
         response = client.post("/api/royalties/runs/", {"period": "2026-Q3"}, format="json")
     assert response.status_code == 202
     run = client.get(f"/api/royalties/runs/{response.json()['id']}/").json()
-    assert (run["status"], run["progress"]) == ("done", 100)
+    assert (run["status"], run["status_label"], run["progress"]) == ("done", "Done", 100)
+    in_chinese = client.get(f"/api/royalties/runs/{run['id']}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert in_chinese["status_label"] not in ("", "Done")
     assert client.post("/api/royalties/periods/2026-Q3/close/").json() == {"period": "2026-Q3", "state": "closed"}
     again = client.post("/api/royalties/runs/", {"period": "2026-Q3"}, format="json")
     assert again.status_code == 400
