@@ -42,6 +42,15 @@ class Board(models.Model):
         limit_choices_to={"is_staff": True},
         help_text=_("Staff who run the board's sessions."),
     )
+    pre_read_collection = models.ForeignKey(
+        "wagtailcore.Collection",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The private Wagtail collection that holds this board's pre-reads."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -121,6 +130,13 @@ class AgendaItem(models.Model):
     title = models.CharField(_("title"), max_length=200)
     duration_minutes = models.PositiveIntegerField(
         _("duration (minutes)"), default=15, validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    ideas = models.ManyToManyField(
+        "ideas.Idea",
+        blank=True,
+        related_name="agenda_items",
+        verbose_name=_("linked ideas"),
+        help_text=_("Customer ideas this agenda item discusses; its decisions and action items show on them."),
     )
 
     class Meta:
