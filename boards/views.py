@@ -256,7 +256,7 @@ def live_room(request: HttpRequest, pk: int) -> HttpResponse:
             "order": a.order,
             "title": a.title,
             "minutes": a.duration_minutes,
-            "ideas": idea_links(a.linked_ideas),
+            "ideas": idea_links(a.linked_ideas),  # type: ignore[attr-defined]  # prefetched by agenda_for
         }
         for a in agenda_for(session=session, user=request.user)
     ]
