@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.renderers import TemplatesSetting
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,6 +41,10 @@ class IdeaPicker(forms.Widget):
     class Media:
         js = ["boards/idea_picker.js"]
 
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
+        # The project's templates live in TEMPLATES' DIRS, which Django's default form renderer does not search.
+        return super().render(name, value, attrs, renderer=TemplatesSetting())
+
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
         return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
 
@@ -73,12 +78,8 @@ class IdeaPicker(forms.Widget):
                     most_supported_ideas(tier=tier, limit=self.suggestions),
                 )
             )
-        shown: set[int] = set()
-        rows = []
-        for label, ideas in groups:
-            fresh = [idea for idea in ideas if idea.pk not in shown]
-            shown.update(idea.pk for idea in fresh)
-            rows.append({"label": label, "ideas": fresh, "tiered": ideas is not linked})
+        # An idea may appear in several lists (its checkboxes agree: same name and value, kept in step by the script).
+        rows = [{"label": label, "ideas": ideas, "tiered": ideas is not linked} for label, ideas in groups]
         context["widget"]["groups"] = rows
         context["widget"]["chosen"] = set(chosen)
         return context
