@@ -244,6 +244,9 @@ class IdeaDetailSerializer(IdeaSerializer):
     class Meta(IdeaSerializer.Meta):
         fields = [*IdeaSerializer.Meta.fields, "board_outcomes"]
 
+    def to_representation(self, instance: Idea) -> dict[str, Any]:
+        return {**super().to_representation(instance), "board_outcomes": self.get_board_outcomes(instance)}
+
     @extend_schema_field(IdeaOutcomesSerializer(allow_null=True))
     def get_board_outcomes(self, idea: Idea) -> dict[str, Any] | None:
         user = self.context["request"].user
