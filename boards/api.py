@@ -92,7 +92,7 @@ class AgendaInputSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=200)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=600, default=15)
     ideas = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         default=list,
         max_length=services.MAX_IDEAS_PER_AGENDA_ITEM,
