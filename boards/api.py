@@ -252,7 +252,8 @@ class OutcomeActionItemSerializer(serializers.Serializer[Any]):
     title = serializers.CharField()
     owner = serializers.CharField()
     due_date = serializers.DateField()
-    status = serializers.ChoiceField(choices=ActionItem.Status.choices)
+    # Plain text, not a choice field: another "status" enum would make the schema's enum names collide.
+    status = serializers.CharField(help_text=f"One of {', '.join(ActionItem.Status.values)}.")
 
 
 class OutcomeSessionSerializer(serializers.Serializer[Any]):
