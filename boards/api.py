@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.urls import URLPattern, URLResolver, path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -19,8 +19,17 @@ from rest_framework.views import APIView
 
 from boards import services
 from boards.events import resume_limit
-from boards.models import AgendaItem, Board, BoardMembership, Session
-from boards.selectors import board_access, boards_for_user, events_after, session_access, sessions_for_user
+from boards.models import ActionItem, AgendaItem, Board, BoardMembership, Session
+from boards.selectors import (
+    IdeaOutcomes,
+    agenda_ideas,
+    board_access,
+    boards_for_user,
+    events_after,
+    idea_links,
+    session_access,
+    sessions_for_user,
+)
 from cocreate.errors import DomainError, NotFoundError, PermissionDeniedError
 from cocreate.models import User
 
@@ -38,10 +47,24 @@ class BoardSerializer(serializers.ModelSerializer[Board]):
         return board.pk in accepted
 
 
+class LinkedIdeaSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    supporters = serializers.IntegerField()
+    url = serializers.CharField()
+
+
 class AgendaItemSerializer(serializers.ModelSerializer[AgendaItem]):
+    ideas = serializers.SerializerMethodField(help_text="Linked ideas the caller may see, most supported first.")
+
     class Meta:
         model = AgendaItem
-        fields = ["id", "order", "title", "duration_minutes"]
+        fields = ["id", "order", "title", "duration_minutes", "ideas"]
+
+    @extend_schema_field(LinkedIdeaSerializer(many=True))
+    def get_ideas(self, item: AgendaItem) -> list[dict[str, Any]]:
+        # Views prefetch ``linked_ideas`` filtered for the caller; without it nothing is shown rather than too much.
+        return idea_links(getattr(item, "linked_ideas", []))
 
 
 class SessionSerializer(serializers.ModelSerializer[Session]):
@@ -68,6 +91,13 @@ class SessionSerializer(serializers.ModelSerializer[Session]):
 class AgendaInputSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=200)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=600, default=15)
+    ideas = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        default=list,
+        max_length=services.MAX_IDEAS_PER_AGENDA_ITEM,
+        help_text="Ids of ideas this item discusses (ideas the caller may see).",
+    )
 
 
 class SessionCreateSerializer(serializers.Serializer[Any]):
@@ -134,7 +164,9 @@ class SessionListCreateView(generics.ListAPIView[Session]):
     def get_queryset(self) -> QuerySet[Session]:
         board = self.request.query_params.get("board")
         board_id = int(board) if board and board.isdigit() else None
-        return sessions_for_user(user=self.request.user, board_id=board_id).prefetch_related("agenda_items")
+        return sessions_for_user(user=self.request.user, board_id=board_id).prefetch_related(
+            Prefetch("agenda_items", queryset=AgendaItem.objects.prefetch_related(agenda_ideas(user=self.request.user)))
+        )
 
     @extend_schema(parameters=[OpenApiParameter("board", int, description="Only this board's sessions.")])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -156,8 +188,17 @@ class SessionListCreateView(generics.ListAPIView[Session]):
             ends_at=values["ends_at"],
             moderate_questions=values["moderate_questions"],
             agenda=values["agenda"],
+            by=request.user,  # type: ignore[arg-type]
         )
+        _with_agenda(session, request)
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+def _with_agenda(session: Session, request: Request) -> None:
+    prefetch_related_objects(
+        [session],
+        Prefetch("agenda_items", queryset=AgendaItem.objects.prefetch_related(agenda_ideas(user=request.user))),
+    )
 
 
 class SessionDetailView(APIView):
@@ -166,6 +207,7 @@ class SessionDetailView(APIView):
     @extend_schema(responses=SessionSerializer)
     def get(self, request: Request, pk: int) -> Response:
         access = session_access(user=request.user, session_id=pk)
+        _with_agenda(access.session, request)
         return Response(SessionSerializer(access.session).data)
 
 
@@ -199,6 +241,60 @@ class SessionEventsView(APIView):
         has_more = len(events) > limit
         events = events[:limit]
         return Response({"events": events, "last_id": events[-1]["id"] if events else after, "has_more": has_more})
+
+
+class OutcomeDecisionSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField()
+    agenda_item = serializers.CharField(help_text="The agenda item's title.")
+
+
+class OutcomeActionItemSerializer(serializers.Serializer[Any]):
+    title = serializers.CharField()
+    owner = serializers.CharField()
+    due_date = serializers.DateField()
+    # Plain text, not a choice field: another "status" enum would make the schema's enum names collide.
+    status = serializers.CharField(help_text=f"One of {', '.join(ActionItem.Status.values)}.")
+
+
+class OutcomeSessionSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    board = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    state = serializers.CharField()
+    decisions = OutcomeDecisionSerializer(many=True)
+    action_items = OutcomeActionItemSerializer(many=True)
+
+
+class IdeaOutcomesSerializer(serializers.Serializer[Any]):
+    """Board sessions that discussed an idea, with their decisions and action items (staff only)."""
+
+    discussed = serializers.BooleanField()
+    sessions = OutcomeSessionSerializer(many=True)
+
+
+def idea_outcomes_data(outcomes: IdeaOutcomes) -> dict[str, Any]:
+    return {
+        "discussed": outcomes.discussed,
+        "sessions": [
+            {
+                "id": row.session.pk,
+                "title": row.session.title,
+                "board": row.session.board.name,
+                "starts_at": row.session.starts_at,
+                "state": row.session.state,
+                "decisions": [
+                    {"text": d.text, "agenda_item": next(i.title for i in row.agenda_items if i.pk == d.agenda_item_id)}
+                    for d in row.decisions
+                ],
+                "action_items": [
+                    {"title": a.title, "owner": a.owner.public_name, "due_date": a.due_date, "status": a.status}
+                    for a in row.action_items
+                ],
+            }
+            for row in outcomes.sessions
+        ],
+    }
 
 
 def _managed_board(request: Request, pk: int) -> Board:

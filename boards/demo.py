@@ -1,4 +1,8 @@
-"""Demo data: an advisory board with two members who accepted its charter, a live session and an upcoming one."""
+"""Demo data: an advisory board with two members who accepted its charter, a live session and an upcoming one.
+
+The live session's agenda links the demo's most supported ideas (overall, and among gold customers), so the
+session page, the live room and those ideas' pages show the link. Runs after the ideas demo.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from wagtail.documents.models import Document
 from boards import services
 from boards.models import Board, BoardMembership, PreRead, Session
 from cocreate.demo import DemoPeople
+from cocreate.models import Organisation
+from ideas.selectors import most_supported_ideas
 
 BOARD_NAME = "Strategic Customer Advisory Board"
 CHARTER = (
@@ -53,6 +59,20 @@ def _pre_read_document() -> Document:
     )
 
 
+def _link_demo_ideas(session: Session) -> None:
+    """The roadmap item discusses the two most supported ideas, the supply-chain item the gold customers' top two."""
+    items = list(session.agenda_items.order_by("order"))
+    if len(items) < 3 or any(item.ideas.exists() for item in items):
+        return
+    picks = {
+        items[1]: most_supported_ideas(limit=2),
+        items[2]: most_supported_ideas(tier=Organisation.Tier.GOLD, limit=2),
+    }
+    for item, ideas in picks.items():
+        if ideas:
+            services.agenda_item_link_ideas(item=item, ideas=ideas, by=None)
+
+
 @transaction.atomic
 def seed_demo(*, people: DemoPeople) -> list[str]:
     board = Board.objects.filter(name=BOARD_NAME).first()
@@ -85,7 +105,10 @@ def seed_demo(*, people: DemoPeople) -> list[str]:
             state=Session.State.LIVE, started_at=now, current_agenda_item=live.agenda_items.order_by("order").first()
         )
     if not live.pre_reads.exists():
-        PreRead.objects.create(session=live, document=_pre_read_document(), order=1)
+        services.pre_read_add(session=live, document=_pre_read_document(), order=1)
+    for pre_read in PreRead.objects.filter(session__board=board).select_related("document"):
+        services.pre_read_document_protect(board=board, document=pre_read.document)
+    _link_demo_ideas(live)
     if not board.sessions.filter(title="Q1 2027 planning").exists():
         services.session_create(
             board=board,

@@ -11,6 +11,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page
+from wagtail.search import index
 
 
 class Board(models.Model):
@@ -41,6 +45,15 @@ class Board(models.Model):
         verbose_name=_("facilitators"),
         limit_choices_to={"is_staff": True},
         help_text=_("Staff who run the board's sessions."),
+    )
+    pre_read_collection = models.ForeignKey(
+        "wagtailcore.Collection",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The private Wagtail collection that holds this board's pre-reads."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -121,6 +134,13 @@ class AgendaItem(models.Model):
     title = models.CharField(_("title"), max_length=200)
     duration_minutes = models.PositiveIntegerField(
         _("duration (minutes)"), default=15, validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    ideas = models.ManyToManyField(
+        "ideas.Idea",
+        blank=True,
+        related_name="agenda_items",
+        verbose_name=_("linked ideas"),
+        help_text=_("Customer ideas this agenda item discusses; its decisions and action items show on them."),
     )
 
     class Meta:
@@ -364,3 +384,23 @@ class NpsResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}: {self.score}"
+
+
+class BoardPage(Page):
+    """The public face of an advisory board: its name (the title), a public description and how to apply.
+
+    Deliberately unrelated to ``Board``: the page cannot show members, sessions or the charter because it
+    holds none of them; editors write what the public may read.
+    """
+
+    public_description = RichTextField(_("public description"), help_text=_("What the board is for, for anyone."))
+    how_to_apply = RichTextField(_("how to apply"), help_text=_("Who may join and how to ask."))
+
+    content_panels = [*Page.content_panels, FieldPanel("public_description"), FieldPanel("how_to_apply")]
+    search_fields = [*Page.search_fields, index.SearchField("public_description")]
+    parent_page_types = ["cocreate.HomePage", "cocreate.ContentPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("advisory board public page")
+        verbose_name_plural = _("advisory board public pages")

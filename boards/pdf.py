@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -59,9 +60,13 @@ def minutes_pdf(minutes: dict[str, Any]) -> bytes:
         Spacer(1, 6 * mm),
         Paragraph(escape(_("Agenda")), styles["h2"]),
     ]
-    story += [
-        Paragraph(escape(f"{item.order}. {item.title} ({item.duration_minutes} min)"), p) for item in minutes["agenda"]
-    ]
+    for item in minutes["agenda"]:
+        story.append(Paragraph(escape(f"{item.order}. {item.title} ({item.duration_minutes} min)"), p))
+        for idea in item.linked_ideas:
+            supporters = ngettext("%(n)d supporter", "%(n)d supporters", idea.supporters_count) % {
+                "n": idea.supporters_count
+            }
+            story.append(Paragraph(escape(f"    · {idea.title} ({supporters})"), styles["meta"]))
     story.append(Paragraph(escape(_("Decisions")), styles["h2"]))
     story += [Paragraph(escape(f"• {d.text}"), p) for d in minutes["decisions"]] or [Paragraph(escape(_("None.")), p)]
     story.append(Paragraph(escape(_("Questions")), styles["h2"]))

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from boards.events import event_for_viewer, event_wire
-from boards.models import Board, BoardMembership, Poll, Session, SessionEvent
+from boards.models import ActionItem, AgendaItem, Board, BoardMembership, Decision, Poll, Session, SessionEvent
 from cocreate.errors import NotFoundError, PermissionDeniedError
 from cocreate.models import User
 from cocreate.roles import Role, has_role
+from ideas.models import Idea
+from ideas.selectors import ideas_visible_to
 
 AnyUser = User | AnonymousUser
 
@@ -116,6 +118,31 @@ def sessions_for_user(*, user: AnyUser, board_id: int | None = None) -> QuerySet
     return sessions.filter(Q(board__facilitators=user) | Q(board_id__in=accepted)).distinct()
 
 
+def agenda_ideas(*, user: AnyUser) -> Prefetch[Any]:
+    """Prefetch an agenda item's linked ideas, keeping only those ``user`` may see, most supported first.
+
+    Use on agenda items (``prefetch_related(agenda_ideas(user=...))``); the ideas land in ``item.linked_ideas``.
+    """
+    return Prefetch(
+        "ideas",
+        queryset=ideas_visible_to(user).order_by("-supporters_count", "pk"),
+        to_attr="linked_ideas",
+    )
+
+
+def agenda_for(*, session: Session, user: AnyUser) -> list[AgendaItem]:
+    """The session's agenda in order, each item with ``linked_ideas`` that ``user`` may see."""
+    return list(session.agenda_items.order_by("order").prefetch_related(agenda_ideas(user=user)))
+
+
+def idea_links(ideas: list[Idea]) -> list[dict[str, Any]]:
+    """How pages, the live room and the API describe a linked idea: title, supporters and where it lives."""
+    return [
+        {"id": idea.pk, "title": idea.title, "supporters": idea.supporters_count, "url": idea.get_absolute_url()}
+        for idea in ideas
+    ]
+
+
 def events_after(*, access: SessionAccess, user_id: int, after: int, limit: int) -> list[dict[str, Any]]:
     """Events after id ``after`` that this viewer may see, oldest first; at most ``limit`` + 1 rows are read."""
     rows = SessionEvent.objects.filter(session=access.session, pk__gt=after).order_by("pk")
@@ -182,7 +209,8 @@ def minutes_for(*, session: Session) -> dict[str, Any]:
     """Everything the minutes show: agenda, decisions, questions (anonymous ones without a name), polls, actions."""
     from boards.models import ActionItem, Decision, Question
 
-    agenda = list(session.agenda_items.order_by("order"))
+    # Minutes go to every member by e-mail, so linked ideas are the ones anybody may see.
+    agenda = agenda_for(session=session, user=AnonymousUser())
     questions = list(
         Question.objects.filter(session=session, status__in=[Question.Status.OPEN, Question.Status.ANSWERED])
         .select_related("author")
@@ -247,3 +275,77 @@ def nps_for_board(*, board: Board) -> tuple[NpsSummary, list[NpsSummary]]:
     ]
     overall = nps_summary(label=board.name, scores=[score for scores in per_session.values() for score in scores])
     return overall, points
+
+
+# --- Outcomes on ideas ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdeaSessionOutcome:
+    """What one session decided about an idea: the agenda items that linked it, their decisions and actions."""
+
+    session: Session
+    agenda_items: list[AgendaItem]
+    decisions: list[Decision]
+    action_items: list[ActionItem]
+
+
+@dataclass(frozen=True)
+class IdeaOutcomes:
+    """Board sessions that discussed an idea, as far as one viewer may know.
+
+    ``sessions`` are those whose content the viewer may read (staff and product managers: all; members: their
+    boards' sessions once they accepted the current charter). ``discussed_elsewhere`` says that other boards
+    discussed it too: the viewer learns that much and nothing more, as the charter keeps the rest confidential.
+    """
+
+    sessions: list[IdeaSessionOutcome]
+    discussed_elsewhere: bool
+
+    @property
+    def discussed(self) -> bool:
+        return bool(self.sessions) or self.discussed_elsewhere
+
+
+def _boards_readable_by(user: AnyUser) -> set[int] | None:
+    """Ids of boards whose sessions ``user`` may read; ``None`` means every board (staff, product managers)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_staff or user.is_superuser or has_role(user, Role.PRODUCT_MANAGER):
+        return None
+    accepted = BoardMembership.objects.filter(
+        user_id=user.pk, charter_accepted_at__isnull=False, charter_version_accepted=F("board__charter_version")
+    ).values_list("board_id", flat=True)
+    return set(accepted) | set(Board.objects.filter(facilitators=user.pk).values_list("pk", flat=True))
+
+
+def idea_outcomes(*, idea: Idea, user: AnyUser) -> IdeaOutcomes:
+    """Decisions and action items of started sessions whose agenda items link ``idea``, as ``user`` may see them.
+
+    A decision or action item belongs to the idea when it was recorded on an agenda item that links the idea.
+    Costs a fixed number of queries whatever the number of sessions.
+    """
+    items = list(
+        AgendaItem.objects.filter(ideas=idea, session__state__in=[Session.State.LIVE, Session.State.ENDED])
+        .select_related("session", "session__board")
+        .order_by("-session__starts_at", "order")
+    )
+    if not items:
+        return IdeaOutcomes(sessions=[], discussed_elsewhere=False)
+    readable = _boards_readable_by(user)
+    shown = [item for item in items if readable is None or item.session.board_id in readable]
+    hidden = len(shown) < len(items)
+    item_ids = [item.pk for item in shown]
+    decisions = Decision.objects.filter(agenda_item_id__in=item_ids).order_by("pk")
+    actions = ActionItem.objects.filter(agenda_item_id__in=item_ids).select_related("owner").order_by("due_date", "pk")
+    by_session: dict[int, IdeaSessionOutcome] = {}
+    for item in shown:
+        outcome = by_session.setdefault(
+            item.session_id, IdeaSessionOutcome(session=item.session, agenda_items=[], decisions=[], action_items=[])
+        )
+        outcome.agenda_items.append(item)
+    for decision in decisions:
+        by_session[decision.session_id].decisions.append(decision)
+    for action in actions:
+        by_session[action.session_id].action_items.append(action)
+    return IdeaOutcomes(sessions=list(by_session.values()), discussed_elsewhere=hidden)

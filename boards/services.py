@@ -13,10 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, Group
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail.documents.models import Document
+from wagtail.models import Collection, CollectionViewRestriction
 
 from boards import events
 from boards.events import event_append, group_send, user_group
@@ -41,11 +44,15 @@ from boards.models import (
 from boards.selectors import SessionAccess, board_can_manage, poll_counts, poll_voter_count
 from cocreate.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from cocreate.models import User
+from cocreate.roles import GROUP_NAMES, Role
 from cocreate.sanitize import clean_text
+from ideas.models import Idea
+from ideas.selectors import ideas_visible_to
 
 MAX_CLIENT_MSG_ID = 64
 MAX_CHAT_LENGTH = 2000
 MAX_POLL_OPTIONS = 10
+MAX_IDEAS_PER_AGENDA_ITEM = 20
 
 
 def _person(user: User) -> dict[str, Any]:
@@ -121,6 +128,28 @@ def charter_accept(*, board: Board, user: User, version: str | None = None) -> B
 # --- Sessions ----------------------------------------------------------------------------------------------
 
 
+def agenda_ideas_resolve(*, idea_ids: Sequence[Any], by: User | None) -> list[Idea]:
+    """The ideas ``idea_ids`` name, if every one exists and ``by`` may see it; else a DomainError naming the rest.
+
+    ``by=None`` (demo data, scripts) may link public ideas only.
+    """
+    if any(isinstance(value, bool) or not isinstance(value, int) for value in idea_ids):
+        raise DomainError(_("Ideas are given by their ids (whole numbers)."), code="invalid")
+    wanted = list(dict.fromkeys(idea_ids))
+    if len(wanted) > MAX_IDEAS_PER_AGENDA_ITEM:
+        raise DomainError(
+            _("An agenda item links at most %(n)d ideas.") % {"n": MAX_IDEAS_PER_AGENDA_ITEM}, code="invalid"
+        )
+    viewer = by if by is not None else AnonymousUser()
+    found = {idea.pk: idea for idea in ideas_visible_to(viewer).filter(pk__in=wanted)}
+    missing = [str(pk) for pk in wanted if pk not in found]
+    if missing:
+        raise DomainError(
+            _("There is no idea you may link with the id %(ids)s.") % {"ids": ", ".join(missing)}, code="unknown_idea"
+        )
+    return [found[pk] for pk in wanted]
+
+
 @transaction.atomic
 def session_create(
     *,
@@ -131,8 +160,13 @@ def session_create(
     agenda: Sequence[dict[str, Any]] = (),
     description: str = "",
     moderate_questions: bool = False,
+    by: User | None = None,
 ) -> Session:
-    """Schedule a session with its agenda (``[{"title", "duration_minutes"}]``); it ends when the agenda does."""
+    """Schedule a session with its agenda (``[{"title", "duration_minutes", "ideas": [idea ids]}]``).
+
+    It ends when the agenda does unless ``ends_at`` says otherwise. Linked ideas must be ones ``by`` may see
+    (see ``agenda_ideas_resolve``); any bad input stores nothing.
+    """
     if timezone.is_naive(starts_at):
         raise DomainError(_("The start time must include a time zone."))
     items = [(clean_text(str(item.get("title", ""))), int(item.get("duration_minutes") or 15)) for item in agenda]
@@ -140,6 +174,7 @@ def session_create(
         raise DomainError(_("Every agenda item needs a title."))
     if any(minutes < 1 or minutes > 600 for _title, minutes in items):
         raise DomainError(_("Agenda items last between 1 and 600 minutes."))
+    linked = [agenda_ideas_resolve(idea_ids=item.get("ideas") or [], by=by) for item in agenda]
     if ends_at is None:
         ends_at = starts_at + datetime.timedelta(minutes=sum(m for _t, m in items) or 60)
     if ends_at <= starts_at:
@@ -152,10 +187,76 @@ def session_create(
         ends_at=ends_at,
         moderate_questions=moderate_questions,
     )
-    AgendaItem.objects.bulk_create(
+    created = AgendaItem.objects.bulk_create(
         AgendaItem(session=session, order=i, title=t, duration_minutes=m) for i, (t, m) in enumerate(items, start=1)
     )
+    link_model = AgendaItem.ideas.through
+    link_model.objects.bulk_create(
+        link_model(agendaitem_id=item.pk, idea_id=idea.pk)
+        for item, ideas in zip(created, linked, strict=True)
+        for idea in ideas
+    )
     return session
+
+
+def agenda_item_link_ideas(*, item: AgendaItem, ideas: Sequence[Idea], by: User | None) -> AgendaItem:
+    """Make ``ideas`` the agenda item's linked ideas (replacing the previous ones), if ``by`` may see each."""
+    resolved = agenda_ideas_resolve(idea_ids=[idea.pk for idea in ideas], by=by)
+    item.ideas.set(resolved)
+    return item
+
+
+# --- Pre-reads ---------------------------------------------------------------------------------------------
+
+
+def board_pre_read_collection(*, board: Board) -> Collection:
+    """The board's private Wagtail collection for pre-reads, created on first use.
+
+    Its view restriction lets only product managers (and superusers) through Wagtail's own document URL, so
+    that URL never hands a pre-read to anyone else; members download through ``boards:pre_read``, which
+    checks membership and the charter. Takes the board row lock so that two callers create one collection.
+    """
+    with transaction.atomic():
+        locked = Board.objects.select_for_update().get(pk=board.pk)
+        collection = Collection.objects.filter(pk=locked.pre_read_collection_id).first()
+        if collection is None:
+            root = Collection.get_first_root_node()
+            collection = root.add_child(name=f"{locked.name[:200]} · pre-reads (private)")
+            Board.objects.filter(pk=locked.pk).update(pre_read_collection=collection)
+        restriction, _created = CollectionViewRestriction.objects.get_or_create(
+            collection=collection, defaults={"restriction_type": CollectionViewRestriction.GROUPS}
+        )
+        if restriction.restriction_type != CollectionViewRestriction.GROUPS:
+            restriction.restriction_type = CollectionViewRestriction.GROUPS
+            restriction.password = ""
+            restriction.save(update_fields=["restriction_type", "password"])
+        managers, _created = Group.objects.get_or_create(name=GROUP_NAMES[Role.PRODUCT_MANAGER])
+        restriction.groups.set([managers])
+    board.pre_read_collection = collection
+    return collection
+
+
+def pre_read_document_protect(*, board: Board, document: Document) -> Document:
+    """Move ``document`` into the board's private collection; a pre-read of another board is refused."""
+    collection = board_pre_read_collection(board=board)
+    if document.collection_id == collection.pk:
+        return document
+    if Board.objects.filter(pre_read_collection_id=document.collection_id).exclude(pk=board.pk).exists():
+        raise ConflictError(_("This document is a pre-read of another board. Upload a copy for this board."))
+    Document.objects.filter(pk=document.pk).update(collection=collection)
+    document.collection = collection
+    return document
+
+
+@transaction.atomic
+def pre_read_add(*, session: Session, document: Document, order: int = 0) -> PreRead:
+    """Attach ``document`` to the session as a pre-read, moving it into the board's private collection."""
+    pre_read_document_protect(board=session.board, document=document)
+    try:
+        with transaction.atomic():
+            return PreRead.objects.create(session=session, document=document, order=order)
+    except IntegrityError:
+        raise ConflictError(_("This document is already a pre-read of this session.")) from None
 
 
 def pre_read_acknowledge(*, pre_read: PreRead, user: User) -> PreReadAcknowledgement:

@@ -22,8 +22,10 @@ from boards.pdf import minutes_pdf
 from boards.selectors import (
     BoardAccess,
     SessionAccess,
+    agenda_for,
     board_access,
     boards_for_user,
+    idea_links,
     minutes_for,
     nps_for_board,
     nps_summary,
@@ -127,7 +129,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "session": session,
         "board": session.board,
         "access": access,
-        "agenda": session.agenda_items.order_by("order"),
+        "agenda": agenda_for(session=session, user=user),
         "pre_reads": [
             {"pre_read": p, "read": p.pk in read, "readers": sorted(ack_counts.get(p.pk, []))} for p in pre_reads
         ],
@@ -239,6 +241,8 @@ def _live_strings() -> dict[str, str]:
         "ended": _("Ended"),
         "sessionEnded": _("The session has ended. The minutes will be e-mailed to members."),
         "confirmEnd": _("End the session for everyone? Minutes are sent to members."),
+        "supporters": _("supporters"),
+        "linkedIdeas": _("Ideas on this topic"),
     }
 
 
@@ -247,8 +251,14 @@ def live_room(request: HttpRequest, pk: int) -> HttpResponse:
     access = _session(request, pk)
     session = access.session
     agenda = [
-        {"id": a.pk, "order": a.order, "title": a.title, "minutes": a.duration_minutes}
-        for a in session.agenda_items.order_by("order")
+        {
+            "id": a.pk,
+            "order": a.order,
+            "title": a.title,
+            "minutes": a.duration_minutes,
+            "ideas": idea_links(a.linked_ideas),  # type: ignore[attr-defined]  # prefetched by agenda_for
+        }
+        for a in agenda_for(session=session, user=request.user)
     ]
     people = [
         {"id": m.user_id, "name": m.user.public_name}

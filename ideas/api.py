@@ -10,15 +10,18 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import URLPattern, URLResolver, path
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from boards.api import IdeaOutcomesSerializer, idea_outcomes_data
+from boards.selectors import idea_outcomes
 from cocreate.errors import NotFoundError
 from cocreate.models import User
+from cocreate.roles import Role, has_role
 from cocreate.sanitize import clean_html
 from ideas import selectors, services
 from ideas.models import Comment, Idea, IdeaCampaignPage, Support
@@ -233,10 +236,29 @@ def _idea_for(request: Request, pk: int) -> Idea:
     return idea
 
 
+class IdeaDetailSerializer(IdeaSerializer):
+    board_outcomes = serializers.SerializerMethodField(
+        help_text="For staff and product managers: advisory-board sessions that discussed the idea (else null)."
+    )
+
+    class Meta(IdeaSerializer.Meta):
+        fields = [*IdeaSerializer.Meta.fields, "board_outcomes"]
+
+    def to_representation(self, instance: Idea) -> dict[str, Any]:
+        return {**super().to_representation(instance), "board_outcomes": self.get_board_outcomes(instance)}
+
+    @extend_schema_field(IdeaOutcomesSerializer(allow_null=True))
+    def get_board_outcomes(self, idea: Idea) -> dict[str, Any] | None:
+        user = self.context["request"].user
+        if not (user.is_staff or has_role(user, Role.PRODUCT_MANAGER)):
+            return None
+        return idea_outcomes_data(idea_outcomes(idea=idea, user=user))
+
+
 class IdeaDetailView(APIView):
-    @extend_schema(responses=IdeaSerializer)
+    @extend_schema(responses=IdeaDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(IdeaSerializer(_idea_for(request, pk)).data)
+        return Response(IdeaDetailSerializer(_idea_for(request, pk), context={"request": request}).data)
 
 
 class SupportSerializer(serializers.Serializer[Any]):

@@ -170,6 +170,14 @@
       var li = el("li", {className: item.id === state.current ? "is-current" : ""}, [
         el("span", {text: item.title}), el("span", {className: "meta", text: " · " + item.minutes + " min"})
       ]);
+      if (item.ideas && item.ideas.length) {
+        li.appendChild(el("ul", {className: "agenda-ideas", "aria-label": t.linkedIdeas}, item.ideas.map(function (idea) {
+          return el("li", {}, [
+            el("a", {href: idea.url, target: "_blank", rel: "noopener", text: idea.title}),
+            el("span", {className: "meta", text: " · " + idea.supporters + " " + t.supporters})
+          ]);
+        })));
+      }
       if (cfg.isFacilitator && item.id !== state.current && state.sessionState === "live") {
         li.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.goTo,
           onclick: function () { send({type: "agenda.advance", agenda_item: item.id}); }}));
