@@ -42,10 +42,20 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
 
+PORTS: list[int] = []  # set from --ports: every server this benchmark starts listens on one of them
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """The next port of the ``--ports`` range that nothing listens on (shared machines give each user a range)."""
+    while PORTS:
+        port = PORTS.pop(0)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port left in --ports")
 
 
 def wait_port(port: int, timeout: float = 30) -> None:
@@ -554,9 +564,14 @@ def main() -> None:
     parser.add_argument("--heartbeat", type=float, default=20, help="client heartbeat interval (seconds)")
     parser.add_argument("--resilience-clients", type=int, default=200)
     parser.add_argument("--redis-port", type=int, default=6390)
+    parser.add_argument(
+        "--ports", default="8300-8399", help="range for the ASGI processes and the baseline server (first-last)"
+    )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    first, last = (int(x) for x in args.ports.split("-"))
+    PORTS.extend(range(first, last + 1))
     if args.baseline_server:
         baseline_server(args.baseline_server)
         return
