@@ -15,6 +15,7 @@ it; then the missing ones are read from the database. The heartbeat's ``last_id`
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import time
@@ -100,7 +101,7 @@ class RoomHub:
         async with self.lock:
             if not self.channel:
                 self.channel = await self.layer.new_channel(prefix="rooms")
-                self.reader = self.loop.create_task(self._read())
+                self.reader = self.loop.create_task(self._read(), context=contextvars.Context())
             room = self.rooms.get(socket.session_id)
             fresh = room is None
             if room is None:
@@ -188,11 +189,19 @@ class RoomHub:
         elif kind == "access.revoked":
             self._hand(self.users.get(message["user_id"], ()), message)
 
+    def publish_soon(self, group: str, message: dict[str, Any]) -> None:
+        self._spawn(self.publish(group, message))
+
     async def publish(self, group: str, message: dict[str, Any]) -> None:
         """Broadcast to every process; this process's own sockets get events at once, not through Redis."""
         if message.get("type") == "session.event":
             self.dispatch(message)  # the copy coming back through the layer is then a duplicate and dropped
-        await self.layer.group_send(group, message)
+        try:
+            await self.layer.group_send(group, message)
+        except Exception:
+            # Stored, not broadcast: other processes repair the gap from the database at their next event,
+            # and clients resume after a heartbeat.
+            logger.exception("live room broadcast failed")
 
     def _event(self, session_id: int, wire: dict[str, Any]) -> None:
         room = self.rooms.get(session_id)
@@ -241,7 +250,9 @@ class RoomHub:
             room.repairing = False
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
-        task = self.loop.create_task(coroutine)
+        # A fresh context: asgiref marks the context of a database call in progress, and a task that inherited
+        # that mark could not make database calls of its own ("would deadlock").
+        task = self.loop.create_task(coroutine, context=contextvars.Context())
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -271,15 +282,9 @@ def publish(group: str, message: dict[str, Any]) -> None:
         except RuntimeError:
             running = None
         if running is not hub.loop:
-            future = asyncio.run_coroutine_threadsafe(hub.publish(group, message), hub.loop)
-            future.add_done_callback(_log_failure)
+            # Not run_coroutine_threadsafe: its task would inherit this database thread's context (see _spawn).
+            hub.loop.call_soon_threadsafe(hub.publish_soon, group, message, context=contextvars.Context())
             return
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(group, message)
-
-
-def _log_failure(future: Any) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        # Stored, not broadcast: sockets repair the gap from the database, clients resume after a heartbeat.
-        logger.error("live room broadcast failed", exc_info=future.exception())

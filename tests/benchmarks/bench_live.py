@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
 
+PROFILE = False  # --profile: run the ASGI processes under cProfile (asgi-<port>.prof in the run's folder)
 PORTS: list[int] = []  # set from --ports: every server this benchmark starts listens on one of them
 
 
@@ -102,7 +103,8 @@ class Asgi:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "cocreate.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
+            [PYTHON, *(["-m", "cProfile", "-o", str(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.prof")] if PROFILE else []),
+             "-m", "uvicorn", "cocreate.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "warning", "--lifespan", "off", "--timeout-graceful-shutdown", "2"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.log", "ab"),  # noqa: SIM115
         )  # fmt: skip
@@ -568,10 +570,13 @@ def main() -> None:
         "--ports", default="8300-8399", help="range for the ASGI processes and the baseline server (first-last)"
     )
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--profile", action="store_true", help="profile the ASGI processes (cProfile)")
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     first, last = (int(x) for x in args.ports.split("-"))
     PORTS.extend(range(first, last + 1))
+    global PROFILE
+    PROFILE = args.profile
     if args.baseline_server:
         baseline_server(args.baseline_server)
         return

@@ -169,3 +169,23 @@ async def test_a_socket_that_stops_reading_is_closed_instead_of_queueing_forever
         pass
     assert message["code"] == 1013
     await member.disconnect()
+
+
+async def test_a_gap_behind_an_event_stored_by_this_process_is_repaired_from_the_database(room):
+    from boards.selectors import session_access
+
+    member = await joined(room.session.pk, await sync_to_async(token_header)(room.member))
+    peer = await joined(room.session.pk, await sync_to_async(token_header)(room.member2))
+    captured: list[tuple[str, dict[str, Any]]] = []
+
+    def write_two_and_broadcast_the_second() -> None:
+        access = session_access(user=room.member, session_id=room.session.pk)
+        with mock.patch("boards.events.group_send", side_effect=lambda *sent: captured.append(sent)):
+            for body in ("dropped", "kept"):
+                services.chat_send(access=access, user=room.member, body=body)
+        fanout.publish(*captured[1])  # from the database thread, as the on-commit callback does
+
+    await sync_to_async(write_two_and_broadcast_the_second)()
+    assert [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(2)] == ["dropped", "kept"]
+    await member.disconnect()
+    await peer.disconnect()
