@@ -126,6 +126,13 @@ class SessionConsumer(JsonConsumer):
                 self.hub.leave(self)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
+        await self._dispatch_one(message)
+        # Under load the inbox holds several frames: take them all now rather than one per turn of the
+        # dispatch loop (each turn costs a task and a wait).
+        while not self.inbox.empty():
+            await self._dispatch_one(self.inbox.get_nowait())
+
+    async def _dispatch_one(self, message: dict[str, Any]) -> None:
         # Live frames touch no database: skip Channels' per-message connection clean-up (a thread hop each).
         if message["type"] == "room.frame":
             await self.room_frame(message)

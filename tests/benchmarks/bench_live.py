@@ -43,6 +43,7 @@ PYTHON = sys.executable
 
 
 PROFILE = False  # --profile: run the ASGI processes under cProfile (asgi-<port>.prof in the run's folder)
+DEFLATE = False  # --deflate: let uvicorn compress each message per socket (off in production, see boards/README.md)
 PORTS: list[int] = []  # set from --ports: every server this benchmark starts listens on one of them
 
 
@@ -105,16 +106,18 @@ class Asgi:
         self.proc = subprocess.Popen(
             [PYTHON, *(["-m", "cProfile", "-o", str(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.prof")] if PROFILE else []),
              "-m", "uvicorn", "cocreate.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning", "--lifespan", "off", "--timeout-graceful-shutdown", "2"],
+             "--log-level", "warning", "--lifespan", "off", "--timeout-graceful-shutdown", "2",
+             *([] if DEFLATE else ["--ws-per-message-deflate", "false"])],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.log", "ab"),  # noqa: SIM115
         )  # fmt: skip
         wait_port(self.port)
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.send_signal(signal.SIGTERM)
+            # uvicorn re-raises the signal after shutting down; SIGINT lets cProfile write its file first.
+            self.proc.send_signal(signal.SIGINT if PROFILE else signal.SIGTERM)
             try:
-                self.proc.wait(timeout=8)
+                self.proc.wait(timeout=30 if PROFILE else 8)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -570,13 +573,14 @@ def main() -> None:
         "--ports", default="8300-8399", help="range for the ASGI processes and the baseline server (first-last)"
     )
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--deflate", action="store_true", help="allow permessage-deflate on the ASGI processes")
     parser.add_argument("--profile", action="store_true", help="profile the ASGI processes (cProfile)")
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     first, last = (int(x) for x in args.ports.split("-"))
     PORTS.extend(range(first, last + 1))
-    global PROFILE
-    PROFILE = args.profile
+    global PROFILE, DEFLATE
+    PROFILE, DEFLATE = args.profile, args.deflate
     if args.baseline_server:
         baseline_server(args.baseline_server)
         return
