@@ -55,6 +55,7 @@ class Room:
     live_seq: int | None = None
     held: dict[int, dict[str, Any]] = field(default_factory=dict)
     repairing: bool = False
+    ready: asyncio.Event = field(default_factory=asyncio.Event)  # set once ``live_seq`` is known
 
 
 def encode(content: dict[str, Any]) -> str:
@@ -112,12 +113,24 @@ class RoomHub:
             if not sockets:
                 await self.layer.group_add(user_group(socket.user_id), self.channel)
             sockets.add(socket)
-        if fresh:
+        if not fresh:
+            # The socket reads its own newest seq next; it must not be older than the room's.
+            await room.ready.wait()
+            if room.live_seq is None:
+                raise RuntimeError("the live room could not be opened in this process")
+            return
+        try:
             # Read after joining the group: whatever commits later arrives by the group or is repaired.
             newest = await database_sync_to_async(session_last_seq)(session_id=room.session_id)
             room.live_seq = newest
             room.held = {seq: wire for seq, wire in room.held.items() if seq > newest}
-            self._release(room)
+        except BaseException:
+            if self.rooms.get(room.session_id) is room:
+                del self.rooms[room.session_id]  # the next socket to join tries again
+            raise
+        finally:
+            room.ready.set()
+        self._release(room)
 
     def leave(self, socket: RoomSocket) -> None:
         """Stop delivering to ``socket`` at once; the process leaves a group once its last socket did."""
