@@ -279,11 +279,11 @@ class SessionConsumer(JsonConsumer):
     # --- Client messages ----------------------------------------------------------------------------------
 
     async def handle_heartbeat(self, message: dict[str, Any]) -> None:
-        """Keep presence fresh, rejoin the groups and tell the client the latest event id it may see.
+        """Check access, keep presence fresh, let the process rejoin its groups, and send the latest visible id.
 
-        The channel layer may have lost this socket's group membership (a Redis restart) or dropped a
+        The channel layer may have lost the process's group membership (a Redis restart) or dropped a
         message (over capacity) without anyone noticing; a client whose last id is behind ``last_id``
-        sends ``resume`` and gets what it missed. Rejoining is idempotent and cheap.
+        sends ``resume`` and gets what it missed.
         """
         if not await self._recheck():
             return

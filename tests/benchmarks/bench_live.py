@@ -60,7 +60,7 @@ def free_port() -> int:
     raise RuntimeError("no free port left in --ports")
 
 
-def wait_port(port: int, timeout: float = 30) -> None:
+def wait_port(port: int, timeout: float = 180) -> None:  # a busy shared machine starts Django slowly
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -538,13 +538,13 @@ async def run(args: argparse.Namespace) -> None:
     print(f"preparing {biggest} members in {folder} …", flush=True)
     session, tokens = prepare_database(env, biggest)
     servers = [Asgi(free_port(), env), Asgi(free_port(), env)]
-    for server in servers:
-        server.start()
     base_port = free_port()
     baseline = subprocess.Popen([PYTHON, __file__, "--baseline-server", str(base_port)])
-    wait_port(base_port)
     results: list[dict[str, Any]] = []
     try:
+        for server in servers:
+            server.start()
+        wait_port(base_port)
         ports = [s.port for s in servers]
         results += await baseline_matrix(args, base_port, baseline.pid)
         results += await room_matrix(args, servers, session, tokens)
