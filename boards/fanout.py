@@ -184,6 +184,11 @@ class RoomHub:
                     failures = 0
                 except Exception:  # noqa: BLE001 - still down: the next receive fails again and we wait longer
                     logger.info("live room hub could not rejoin its groups yet")
+                    continue
+                # Events broadcast while the layer was away never arrive: read them from the database now
+                # rather than wait for the next event or the clients' heartbeats.
+                for room in list(self.rooms.values()):
+                    self._spawn(self._catch_up(room))
                 continue
             try:
                 self.dispatch(message)
@@ -261,6 +266,22 @@ class RoomHub:
             logger.exception("live room gap repair failed; the heartbeat's last_id lets clients resume")
         finally:
             room.repairing = False
+
+    async def _catch_up(self, room: Room) -> None:
+        try:
+            if room.live_seq is None:
+                return
+            newest = await database_sync_to_async(session_last_seq)(session_id=room.session_id)
+            if room.live_seq is None or newest <= room.live_seq:
+                return
+            for wire in await database_sync_to_async(event_wires_between)(
+                session_id=room.session_id, after_seq=room.live_seq, upto_seq=newest
+            ):
+                if wire["seq"] > room.live_seq:
+                    room.held.setdefault(wire["seq"], wire)
+            self._release(room)
+        except Exception:
+            logger.exception("live room catch-up failed; the heartbeat's last_id lets clients resume")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         # A fresh context: asgiref marks the context of a database call in progress, and a task that inherited

@@ -189,3 +189,35 @@ async def test_a_gap_behind_an_event_stored_by_this_process_is_repaired_from_the
     assert [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(2)] == ["dropped", "kept"]
     await member.disconnect()
     await peer.disconnect()
+
+
+async def test_a_process_whose_channel_layer_read_failed_catches_up_from_the_database(room, processes, monkeypatch):
+    a, b = processes
+    member = await join(a, room.session.pk, room.member)
+    peer = await join(b, room.session.pk, room.member2)
+    layer = get_channel_layer()
+    await layer.group_discard(f"session-{room.session.pk}", b.channel)  # what a Redis restart forgets
+    await member.send_json_to({"type": "chat.send", "body": "sent while Redis was away"})
+    await receive_until(member, "ack")
+    assert await no_event(peer)
+    real_receive = layer.receive
+    failed: list[str] = []
+
+    async def receive_failing_once(channel: str) -> Any:
+        if channel == b.channel and not failed:
+            failed.append(channel)
+            raise ConnectionError("Redis went away")
+        return await real_receive(channel)
+
+    monkeypatch.setattr(layer, "receive", receive_failing_once)
+    assert b.reader is not None
+    b.reader.cancel()  # the reader is waiting in the old receive; start it again on the failing one
+    await asyncio.gather(b.reader, return_exceptions=True)
+    b.reader = asyncio.get_running_loop().create_task(b._read())
+    event = await receive_event(peer, "chat.message", timeout=3)
+    assert event["payload"]["body"] == "sent while Redis was away"
+    assert failed == [b.channel]
+    await member.send_json_to({"type": "chat.send", "body": "and after"})
+    assert (await receive_event(peer, "chat.message", timeout=3))["payload"]["body"] == "and after"
+    for comm in (member, peer):
+        await comm.disconnect()
