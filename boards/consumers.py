@@ -13,15 +13,18 @@ from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.core.cache import cache
 
 from boards import services
-from boards.events import event_for_viewer, resume_limit, session_group, user_group
+from boards.events import event_for_viewer, resume_limit, session_group
+from boards.fanout import RoomHub, encode, room_hub
 from boards.models import SessionEvent
 from boards.selectors import (
     SessionAccess,
-    event_wires_between,
     events_after,
     last_event_id,
     session_access,
@@ -36,11 +39,11 @@ logger = logging.getLogger(__name__)
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_TRY_AGAIN = 1013  # the socket fell too far behind; reconnect and resume
 
 PRESENCE_TTL = 60  # seconds without a heartbeat before someone leaves the presence list
 DELIVERED_MEMORY = 5000  # ids remembered per socket to drop duplicates between replay and live delivery
 PRESENCE_DEBOUNCE = 1.0  # seconds: joins and leaves within it go out as one list (a connect storm is not N²)
-GAP_WAIT = 0.5  # seconds a live event waits for an earlier one before the earlier one is read from the database
 
 
 _background: set[asyncio.Task[None]] = set()
@@ -58,11 +61,9 @@ def _rate_limit() -> tuple[int, int]:
     return int(limit), int(period)
 
 
-def _check_message(*, user: Any, session_id: int) -> SessionAccess:
-    """Per message: the rate limit, then membership and charter again (a removed member is cut off)."""
+def _rate_limit_check(*, user: Any) -> None:
     limit, period = _rate_limit()
     rate_limit_check(scope="boards-ws", key=user.pk, limit=limit, period=period)
-    return session_access(user=user, session_id=session_id)
 
 
 def _presence_update(*, session_id: int, channel: str, user: Any, leave: bool = False) -> bool:
@@ -101,15 +102,53 @@ def _people(entries: dict[str, dict[str, Any]], now: float) -> list[dict[str, An
 
 class SessionConsumer(JsonConsumer):
     access: SessionAccess | None = None
+    hub: RoomHub | None = None
+    user: Any = None  # the scope's user; past ``connect`` an authenticated User
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """As Channels' own loop, but the second source is this socket's inbox, filled by the process's hub.
+
+        The socket has no channel-layer channel to read: its room's events, presence lists and revocations
+        reach the process once (``boards.fanout``) and are handed to each socket here, in turn with the
+        socket's own messages. ``channel_name`` still names the socket (presence keys on it).
+        """
+        self.scope = scope
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
+        try:
+            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            if self.hub is not None:  # also when the consumer failed: the hub must not feed a dead inbox
+                self.hub.leave(self)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        await self._dispatch_one(message)
+        # Under load the inbox holds several frames: take them all now rather than one per turn of the
+        # dispatch loop (each turn costs a task and a wait).
+        while not self.inbox.empty():
+            await self._dispatch_one(self.inbox.get_nowait())
+
+    async def _dispatch_one(self, message: dict[str, Any]) -> None:
+        # Live frames touch no database: skip Channels' per-message connection clean-up (a thread hop each).
+        if message["type"] == "room.frame":
+            await self.room_frame(message)
+        else:
+            await super().dispatch(message)
+
+    @property
+    def user_id(self) -> int:
+        return int(self.user.pk)
 
     async def connect(self) -> None:
         self.access = None
         self.delivered: set[int] = set()
-        # Live events are delivered in ``seq`` order: ``live_seq`` is the last one passed on (or known to be
-        # history, which ``resume`` replays); later ones wait in ``held`` until the gap before them fills.
+        # Live events arrive in ``seq`` order; ``live_seq`` is the last one passed on (or known to be history,
+        # which ``resume`` replays).
         self.live_seq = 0
-        self.held: dict[int, dict[str, Any]] = {}
-        self.repair_pending = False
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         self.user = self.scope.get("user")
         await self.accept()
@@ -125,10 +164,10 @@ class SessionConsumer(JsonConsumer):
             logger.info("live room refused", extra={"user": self.user.pk, "session": self.session_id, "code": exc.code})
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        # Join the groups before any replay, so that nothing committed meanwhile is missed (a duplicate is cheap,
-        # a gap is not; duplicates are dropped in ``session_event``).
-        await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
-        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        # Join before any replay, so that nothing committed meanwhile is missed (a duplicate is cheap, a gap
+        # is not; duplicates are dropped in ``room_frame``).
+        self.hub = room_hub(self.channel_layer)
+        await self.hub.join(self)
         self.live_seq = await database_sync_to_async(session_last_seq)(session_id=self.session_id)
         await self.send_json(
             {
@@ -145,98 +184,81 @@ class SessionConsumer(JsonConsumer):
     async def disconnect(self, code: int) -> None:
         if self.access is None:
             return
-        await self.channel_layer.group_discard(session_group(self.session_id), self.channel_name)
-        await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+        if self.hub is not None:
+            self.hub.leave(self)
         await self._presence(leave=True)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Rate-limit every message; membership and charter are checked again by whatever the message does.
+
+        Actions check them inside their own transaction (``boards.services``), heartbeat and resume before
+        they read; a removal closes the socket at once through ``access.revoked``.
+        """
         if self.access is None:
             return
         try:
-            self.access = await database_sync_to_async(_check_message)(user=self.user, session_id=self.session_id)
+            await database_sync_to_async(_rate_limit_check)(user=self.user)
         except RateLimitedError as exc:
             await self.send_error(exc.code, exc.message)
             return
+        await super().receive(text_data=text_data, bytes_data=bytes_data)
+
+    async def _recheck(self) -> bool:
+        """Membership and charter from the database; False (and the socket closed) when they are gone."""
+        try:
+            self.access = await database_sync_to_async(session_access)(user=self.user, session_id=self.session_id)
         except NotFoundError:
             await self._shut(CLOSE_NOT_FOUND)
-            return
+            return False
         except PermissionDeniedError:
             await self._shut(CLOSE_FORBIDDEN)
-            return
-        await super().receive(text_data=text_data, bytes_data=bytes_data)
+            return False
+        return True
 
     async def _shut(self, code: int) -> None:
         await self.disconnect(code)
         self.access = None
         await self.close(code=code)
 
-    # --- Channel-layer messages ---------------------------------------------------------------------------
+    # --- Messages from the hub ----------------------------------------------------------------------------
 
-    async def session_event(self, message: dict[str, Any]) -> None:
-        """A live event: pass it on in ``seq`` order, holding it briefly while an earlier one is late.
-
-        Two ASGI processes broadcast independently, so events can arrive out of order, and the channel layer
-        may drop one (over capacity). After ``GAP_WAIT`` the missing events are read from the database.
-        """
-        if self.access is None:
+    async def room_frame(self, frame: dict[str, Any]) -> None:
+        """A live event, in ``seq`` order, already encoded for members and for facilitators."""
+        if self.access is None or frame["seq"] <= self.live_seq:
             return
-        wire = message["event"]
-        if wire["seq"] <= self.live_seq:
+        self.live_seq = frame["seq"]
+        if frame["id"] in self.delivered:
             return
-        self.held[wire["seq"]] = wire
-        await self._release()
-        if self.held and not self.repair_pending:
-            self.repair_pending = True
-            _in_background(self._repair_later())
+        if frame["author_id"] == self.user.pk:
+            shaped = event_for_viewer(frame["wire"], user_id=self.user.pk, is_facilitator=self.access.is_facilitator)
+            text = None if shaped is None else encode(shaped)
+        else:
+            text = frame["facilitator" if self.access.is_facilitator else "member"]
+        if text is not None:
+            self._remember(frame["id"])
+            await self.send(text_data=text)
 
-    async def _release(self) -> None:
-        while self.live_seq + 1 in self.held:
-            self.live_seq += 1
-            wire = self.held.pop(self.live_seq)
-            if wire["id"] in self.delivered or self.access is None:
-                continue
-            shaped = event_for_viewer(wire, user_id=self.user.pk, is_facilitator=self.access.is_facilitator)
-            if shaped is not None:
-                await self._deliver(shaped)
-
-    async def _repair_later(self) -> None:
-        await asyncio.sleep(GAP_WAIT)
-        try:
-            # Through the channel layer, so the repair runs in turn with this socket's other messages.
-            await self.channel_layer.send(self.channel_name, {"type": "gap.repair"})
-        except Exception:
-            # The next live event schedules another attempt; the heartbeat's last_id is the final net.
-            logger.exception("live room gap repair could not be scheduled")
-            self.repair_pending = False
-
-    async def gap_repair(self, message: dict[str, Any]) -> None:
-        self.repair_pending = False
-        if self.access is None or not self.held:
-            return
-        upto = max(self.held)
-        missing = await database_sync_to_async(event_wires_between)(
-            session_id=self.session_id, after_seq=self.live_seq, upto_seq=upto
-        )
-        for wire in missing:
-            self.held.setdefault(wire["seq"], wire)
-        await self._release()
-        if self.held:  # only if the database lacks a seq, which the row lock rules out; skip past it
-            self.live_seq = min(self.held) - 1
-            await self._release()
-
-    async def presence_update(self, message: dict[str, Any]) -> None:
+    async def room_text(self, message: dict[str, Any]) -> None:
         if self.access is not None:
-            await self.send_json({"type": "presence", "users": message["users"]})
+            await self.send(text_data=message["text"])
+
+    async def room_overflow(self, message: dict[str, Any]) -> None:
+        """This socket fell too far behind (its client stopped reading): close it; the client resumes."""
+        if self.access is not None:
+            await self._shut(CLOSE_TRY_AGAIN)
 
     async def access_revoked(self, message: dict[str, Any]) -> None:
         if self.access is not None and message["board_id"] == self.access.session.board_id:
             await self._shut(CLOSE_FORBIDDEN)
 
-    async def _deliver(self, shaped: dict[str, Any]) -> None:
-        self.delivered.add(shaped["id"])
+    def _remember(self, event_id: int) -> None:
+        self.delivered.add(event_id)
         if len(self.delivered) > DELIVERED_MEMORY:
             floor = max(self.delivered) - DELIVERED_MEMORY // 2
             self.delivered = {i for i in self.delivered if i > floor}
+
+    async def _deliver(self, shaped: dict[str, Any]) -> None:
+        self._remember(shaped["id"])
         await self.send_json(shaped)
 
     async def _presence(self, *, leave: bool = False) -> None:
@@ -251,21 +273,22 @@ class SessionConsumer(JsonConsumer):
         await asyncio.sleep(PRESENCE_DEBOUNCE)
         people = await database_sync_to_async(_presence_list)(session_id=self.session_id)
         await self.channel_layer.group_send(
-            session_group(self.session_id), {"type": "presence.update", "users": people}
+            session_group(self.session_id), {"type": "presence.update", "session": self.session_id, "users": people}
         )
 
     # --- Client messages ----------------------------------------------------------------------------------
 
     async def handle_heartbeat(self, message: dict[str, Any]) -> None:
-        """Keep presence fresh, rejoin the groups and tell the client the latest event id it may see.
+        """Check access, keep presence fresh, let the process rejoin its groups, and send the latest visible id.
 
-        The channel layer may have lost this socket's group membership (a Redis restart) or dropped a
+        The channel layer may have lost the process's group membership (a Redis restart) or dropped a
         message (over capacity) without anyone noticing; a client whose last id is behind ``last_id``
-        sends ``resume`` and gets what it missed. Rejoining is idempotent and cheap.
+        sends ``resume`` and gets what it missed.
         """
-        assert self.access is not None
-        await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
-        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        if not await self._recheck():
+            return
+        assert self.hub is not None
+        self.hub.refresh()
         await self._presence()
         last_id = await database_sync_to_async(last_event_id)(access=self.access, user_id=self.user.pk)
         await self.send_json({"type": "heartbeat", "last_id": last_id})
@@ -275,6 +298,8 @@ class SessionConsumer(JsonConsumer):
         after = message.get("after", 0)
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             await self.send_error("invalid", "'after' must be a non-negative integer event id.")
+            return
+        if not await self._recheck():
             return
         assert self.access is not None
         limit = resume_limit()
@@ -289,10 +314,8 @@ class SessionConsumer(JsonConsumer):
         for shaped in missed:
             if shaped["id"] not in self.delivered:
                 await self._deliver(shaped)
-        if newest_seq > self.live_seq:
-            self.live_seq = newest_seq
-            self.held = {seq: wire for seq, wire in self.held.items() if seq > newest_seq}
-            await self._release()
+        # Live frames up to ``newest_seq`` still in the inbox were part of this replay (or not for this viewer).
+        self.live_seq = max(self.live_seq, newest_seq)
         await self.send_json({"type": "resumed", "last_id": missed[-1]["id"] if missed else after})
 
     async def _act(self, service: Callable[..., SessionEvent], message: dict[str, Any], *fields: str) -> None:
@@ -303,6 +326,18 @@ class SessionConsumer(JsonConsumer):
             event = await database_sync_to_async(service)(
                 access=self.access, user=self.user, client_msg_id=message.get("client_msg_id", ""), **arguments
             )
+        except NotFoundError as exc:
+            if exc.code == services.SESSION_GONE:
+                await self._shut(CLOSE_NOT_FOUND)
+                return
+            await self.send_error(exc.code, exc.message, client_msg_id=message.get("client_msg_id"))
+            return
+        except PermissionDeniedError as exc:
+            if exc.code in services.ACCESS_LOST:
+                await self._shut(CLOSE_FORBIDDEN)
+                return
+            await self.send_error(exc.code, exc.message, client_msg_id=message.get("client_msg_id"))
+            return
         except DomainError as exc:
             await self.send_error(exc.code, exc.message, client_msg_id=message.get("client_msg_id"))
             return

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
@@ -88,7 +86,9 @@ def event_append(
     )
     # Shaped at commit time: the caller may still set fields on ``event`` (its client_msg_id) before then.
     transaction.on_commit(
-        lambda: group_send(session_group(session.pk), {"type": "session.event", "event": event_wire(event)})
+        lambda: group_send(
+            session_group(session.pk), {"type": "session.event", "session": session.pk, "event": event_wire(event)}
+        )
     )
     return event
 
@@ -108,8 +108,8 @@ def event_wire(event: SessionEvent) -> dict[str, Any]:
     }
 
 
-def event_for_viewer(wire: dict[str, Any], *, user_id: int, is_facilitator: bool) -> dict[str, Any] | None:
-    """What one viewer receives of an event, or None when they may not see it."""
+def event_for_viewer(wire: dict[str, Any], *, user_id: int | None, is_facilitator: bool) -> dict[str, Any] | None:
+    """What one viewer receives of an event, or None when they may not see it (``user_id`` None: not the author)."""
     is_author = wire["author_id"] is not None and wire["author_id"] == user_id
     if wire["visibility"] == SessionEvent.Visibility.FACILITATORS and not (is_facilitator or is_author):
         return None
@@ -128,7 +128,7 @@ def event_for_viewer(wire: dict[str, Any], *, user_id: int, is_facilitator: bool
 
 
 def group_send(group: str, message: dict[str, Any]) -> None:
-    """Send to a channel-layer group from sync code (a service's on-commit callback)."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, message)
+    """Send to a channel-layer group from sync code (a service's on-commit callback); see ``fanout.publish``."""
+    from boards.fanout import publish  # the fan-out reads events through the selectors, which import this module
+
+    publish(group, message)

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.documents.models import Document
@@ -44,10 +44,14 @@ from boards.models import (
 from boards.selectors import SessionAccess, board_can_manage, poll_counts, poll_voter_count
 from cocreate.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from cocreate.models import User
-from cocreate.roles import GROUP_NAMES, Role
+from cocreate.roles import GROUP_NAMES, Role, has_role
 from cocreate.sanitize import clean_text
 from ideas.models import Idea
 from ideas.selectors import ideas_visible_to
+
+# Codes of the errors that mean "this person may no longer be in the room" (the live room closes the socket).
+ACCESS_LOST = frozenset({"not_member", "charter_required", "not_facilitator_anymore"})
+SESSION_GONE = "session_gone"
 
 MAX_CLIENT_MSG_ID = 64
 MAX_CHAT_LENGTH = 2000
@@ -102,7 +106,7 @@ def board_member_remove(*, board: Board, user: User, by: User | None) -> bool:
     """Remove ``user``; their open live-room sockets for this board are closed once this commits."""
     deleted, _detail = BoardMembership.objects.filter(board=board, user=user).delete()
     if deleted:
-        message = {"type": "access.revoked", "board_id": board.pk}
+        message = {"type": "access.revoked", "board_id": board.pk, "user_id": user.pk}
         transaction.on_commit(lambda: group_send(user_group(user.pk), message))
     return bool(deleted)
 
@@ -284,7 +288,7 @@ def _locked_action(
         return earlier
     try:
         with transaction.atomic():
-            session = Session.objects.select_for_update().get(pk=session_id)
+            session = _session_locked(access=access, user=user)
             event = build(session)
             if client_msg_id and event.author_id == user.pk:
                 event.client_msg_id = client_msg_id
@@ -295,6 +299,49 @@ def _locked_action(
         if earlier is None:
             raise
         return earlier
+
+
+def _session_locked(*, access: SessionAccess, user: User) -> Session:
+    """Lock the session row and check, in the same statement, that ``user`` may still act in it.
+
+    The live room checks membership and charter on every message; doing it here costs no extra query and
+    holds for the whole transaction. Facilitators by role (superusers, product managers) keep the access
+    they had when they joined.
+    """
+    board = OuterRef("board_id")
+    member: Any = Value(True)
+    accepted: Any = Value(True)
+    facilitates: Any = Value(False)
+    if access.is_facilitator:
+        facilitates = Exists(Board.facilitators.through.objects.filter(board_id=board, user_id=user.pk))
+    else:
+        memberships = BoardMembership.objects.filter(board_id=board, user_id=user.pk)
+        member = Exists(memberships)
+        accepted = Exists(
+            memberships.filter(
+                charter_accepted_at__isnull=False, charter_version_accepted=OuterRef("board__charter_version")
+            )
+        )
+    session = (
+        Session.objects.select_for_update(of=("self",))
+        .select_related("board", "current_agenda_item")
+        .annotate(member=member, accepted=accepted, facilitates=facilitates)
+        .filter(pk=access.session.pk)
+        .first()
+    )
+    if session is None:
+        raise NotFoundError(_("There is no such session."), code=SESSION_GONE)
+    if access.is_facilitator:
+        by_role = user.is_superuser or has_role(user, Role.PRODUCT_MANAGER)
+        if not (by_role or session.facilitates):
+            raise PermissionDeniedError(_("Only facilitators can do that."), code="not_facilitator_anymore")
+    elif not session.member:
+        raise PermissionDeniedError(_("Only members of this board can join its sessions."), code="not_member")
+    elif not session.accepted:
+        raise PermissionDeniedError(
+            _("Accept the board's confidentiality charter before joining its sessions."), code="charter_required"
+        )
+    return session
 
 
 def _require_live(session: Session) -> None:

@@ -42,19 +42,41 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 
 
+PROFILE = False  # --profile: run the ASGI processes under cProfile (asgi-<port>.prof in the run's folder)
+DEFLATE = False  # --deflate: let uvicorn compress each message per socket (off in production, see boards/README.md)
+PORTS: list[int] = []  # set from --ports: every server this benchmark starts listens on one of them
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """The next port of the ``--ports`` range that nothing listens on (shared machines give each user a range)."""
+    while PORTS:
+        port = PORTS.pop(0)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port left in --ports")
 
 
-def wait_port(port: int, timeout: float = 30) -> None:
+def wait_port(port: int, timeout: float = 180) -> None:  # a busy shared machine starts Django slowly
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return
         time.sleep(0.1)
     raise RuntimeError(f"nothing listens on {port}")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux): less sensitive to a busy machine than latency."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -92,17 +114,20 @@ class Asgi:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "cocreate.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning", "--lifespan", "off", "--timeout-graceful-shutdown", "2"],
+            [PYTHON, *(["-m", "cProfile", "-o", str(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.prof")] if PROFILE else []),
+             "-m", "uvicorn", "cocreate.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "warning", "--lifespan", "off", "--timeout-graceful-shutdown", "2",
+             *([] if DEFLATE else ["--ws-per-message-deflate", "false"])],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.log", "ab"),  # noqa: SIM115
         )  # fmt: skip
         wait_port(self.port)
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.send_signal(signal.SIGTERM)
+            # uvicorn re-raises the signal after shutting down; SIGINT lets cProfile write its file first.
+            self.proc.send_signal(signal.SIGINT if PROFILE else signal.SIGTERM)
             try:
-                self.proc.wait(timeout=8)
+                self.proc.wait(timeout=30 if PROFILE else 8)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -328,8 +353,9 @@ async def wait_quiet(clients: list[RoomClient], tag: str, expected: int, timeout
 
 
 async def room_matrix(
-    args: argparse.Namespace, ports: list[int], session: int, tokens: list[str]
+    args: argparse.Namespace, servers: list[Asgi], session: int, tokens: list[str]
 ) -> list[dict[str, Any]]:
+    ports = [s.port for s in servers]
     results = []
     for n in args.clients:
         clients = [RoomClient(i, tokens[i], ports, session, heartbeat_every=args.heartbeat) for i in range(n)]
@@ -340,9 +366,11 @@ async def room_matrix(
         for rate in args.rates:
             publishers = clients[: max(1, min(n, math.ceil(rate / 2)))]  # ≤ 2 msg/s each: under the rate limit
             tag = f"r{n}x{rate}"
+            cpu = cpu_seconds([s.proc.pid for s in servers if s.proc])
             await publish_phase(publishers, tag, rate, args.duration)
             acked = sum(1 for p in publishers for cid in p.acks if cid.startswith(tag + "-"))
             await wait_quiet(clients, tag, acked, timeout=args.drain)
+            cpu = cpu_seconds([s.proc.pid for s in servers if s.proc]) - cpu
             row = {
                 "server": "cocreate",
                 "clients": n,
@@ -350,6 +378,7 @@ async def room_matrix(
                 "connect_s": round(connect_s, 2),
                 **measure(clients, publishers, tag),
             }
+            row["cpu_ms_per_1k"] = round(cpu * 1e6 / max(1, row["deliveries"]), 1)
             print(format_row(row), flush=True)
             results.append(row)
         for c in clients:
@@ -431,7 +460,7 @@ async def baseline_reader(ws: ClientConnection, into: list[tuple[str, float, flo
             into.append((key, float(sent), time.time()))
 
 
-async def baseline_matrix(args: argparse.Namespace, port: int) -> list[dict[str, Any]]:
+async def baseline_matrix(args: argparse.Namespace, port: int, pid: int) -> list[dict[str, Any]]:
     results = []
     for n in args.clients:
         received: list[list[tuple[str, float, float]]] = [[] for _ in range(n)]
@@ -447,6 +476,7 @@ async def baseline_matrix(args: argparse.Namespace, port: int) -> list[dict[str,
         for rate in args.rates:
             tag = f"b{n}x{rate}"
             publishers = sockets[: max(1, min(n, math.ceil(rate / 2)))]
+            cpu = cpu_seconds([pid])
             interval, start, seq = 1 / rate, time.monotonic(), 0
             while time.monotonic() - start < args.duration:
                 await publishers[seq % len(publishers)].send(f"{tag}:{seq} {time.time():.6f}")
@@ -457,6 +487,7 @@ async def baseline_matrix(args: argparse.Namespace, port: int) -> list[dict[str,
                 sum(1 for k, _s, _r in r if k.startswith(tag + ":")) < seq for r in received
             ):
                 await asyncio.sleep(0.1)
+            cpu = cpu_seconds([pid]) - cpu
             latencies, lost, dups, reorders = [], 0, 0, 0
             for r in received:
                 keys = [int(k.split(":")[1]) for k, _s, _r in r if k.startswith(tag + ":")]
@@ -466,7 +497,8 @@ async def baseline_matrix(args: argparse.Namespace, port: int) -> list[dict[str,
                 latencies += [(rcv - snt) * 1000 for k, snt, rcv in r if k.startswith(tag + ":")]
             row = {"server": "websockets", "clients": n, "rate": rate, "connect_s": round(connect_s, 2), "published": seq,
                    "deliveries": len(latencies), "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
-                   "p99_ms": percentile(latencies, 99), "live_loss": lost, "final_loss": lost, "duplicates": dups, "reorderings": reorders}  # fmt: skip
+                   "p99_ms": percentile(latencies, 99), "live_loss": lost, "final_loss": lost, "duplicates": dups, "reorderings": reorders,
+                   "cpu_ms_per_1k": round(cpu * 1e6 / max(1, len(latencies)), 1)}  # fmt: skip
             print(format_row(row), flush=True)
             results.append(row)
         for ws in sockets:
@@ -482,6 +514,7 @@ def format_row(row: dict[str, Any]) -> str:
         f"published={row['published']:<5} deliveries={row['deliveries']:<7} p50={row['p50_ms']:8.1f} ms "
         f"p95={row['p95_ms']:8.1f} ms p99={row['p99_ms']:8.1f} ms live_loss={row['live_loss']} "
         f"final_loss={row['final_loss']} dups={row['duplicates']} reorder={row['reorderings']}"
+        + (f" server_cpu={row['cpu_ms_per_1k']} ms/1k deliveries" if "cpu_ms_per_1k" in row else "")
         + (f" recovery={row['recovery_s']} s reconnects={row['reconnects']}" if "recovery_s" in row else "")
     )
 
@@ -505,16 +538,16 @@ async def run(args: argparse.Namespace) -> None:
     print(f"preparing {biggest} members in {folder} …", flush=True)
     session, tokens = prepare_database(env, biggest)
     servers = [Asgi(free_port(), env), Asgi(free_port(), env)]
-    for server in servers:
-        server.start()
     base_port = free_port()
     baseline = subprocess.Popen([PYTHON, __file__, "--baseline-server", str(base_port)])
-    wait_port(base_port)
     results: list[dict[str, Any]] = []
     try:
+        for server in servers:
+            server.start()
+        wait_port(base_port)
         ports = [s.port for s in servers]
-        results += await baseline_matrix(args, base_port)
-        results += await room_matrix(args, ports, session, tokens)
+        results += await baseline_matrix(args, base_port, baseline.pid)
+        results += await room_matrix(args, servers, session, tokens)
         if args.resilience_clients:
             row = await resilience(args, ports, session, tokens, servers[1], redis)
             print(format_row(row), flush=True)
@@ -537,7 +570,8 @@ async def run(args: argparse.Namespace) -> None:
             )
             if base and base["p99_ms"] > 0:
                 print(
-                    f"  N={row['clients']:<4} rate={row['rate']:<3}/s  {row['p99_ms'] / base['p99_ms']:6.1f}x  (median {row['p50_ms'] / max(base['p50_ms'], 0.001):.1f}x at p50)"
+                    f"  N={row['clients']:<4} rate={row['rate']:<3}/s  {row['p99_ms'] / base['p99_ms']:6.1f}x  (median {row['p50_ms'] / max(base['p50_ms'], 0.001):.1f}x at p50;"
+                    f" server CPU per delivery {row['cpu_ms_per_1k'] / max(base['cpu_ms_per_1k'], 0.001):.1f}x)"
                 )
     out = ROOT / "artifacts" / "benchmarks"
     out.mkdir(parents=True, exist_ok=True)
@@ -554,9 +588,18 @@ def main() -> None:
     parser.add_argument("--heartbeat", type=float, default=20, help="client heartbeat interval (seconds)")
     parser.add_argument("--resilience-clients", type=int, default=200)
     parser.add_argument("--redis-port", type=int, default=6390)
+    parser.add_argument(
+        "--ports", default="8300-8399", help="range for the ASGI processes and the baseline server (first-last)"
+    )
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--deflate", action="store_true", help="allow permessage-deflate on the ASGI processes")
+    parser.add_argument("--profile", action="store_true", help="profile the ASGI processes (cProfile)")
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    first, last = (int(x) for x in args.ports.split("-"))
+    PORTS.extend(range(first, last + 1))
+    global PROFILE, DEFLATE
+    PROFILE, DEFLATE = args.profile, args.deflate
     if args.baseline_server:
         baseline_server(args.baseline_server)
         return

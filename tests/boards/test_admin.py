@@ -46,4 +46,6 @@ def test_removing_a_member_in_the_admin_revokes_their_live_access(room, pm, djan
         response = logged_in_client(pm).post(f"/cms/board_members/delete/{membership.pk}/")
     assert response.status_code == 302
     assert not BoardMembership.objects.filter(pk=membership.pk).exists()
-    sent.assert_called_once_with(f"user-{room.member.pk}", {"type": "access.revoked", "board_id": room.board.pk})
+    sent.assert_called_once_with(
+        f"user-{room.member.pk}", {"type": "access.revoked", "board_id": room.board.pk, "user_id": room.member.pk}
+    )
