@@ -61,6 +61,9 @@ class Command(BaseCommand):
             "--host", options["host"], "--port", str(options["port"]),
             "--lifespan", "off",
             "--ws-max-size", str(4 * settings.WS_MAX_MESSAGE_BYTES),
+            # Live-room events are small and fanned out to many sockets; compressing each copy again per socket
+            # was the largest cost of a delivery (boards/README.md, "Performance").
+            "--ws-per-message-deflate", "false",
             "--timeout-graceful-shutdown", "5",
             "--no-access-log" if not settings.DEBUG else "--access-log",
         ]  # fmt: skip
