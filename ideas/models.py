@@ -165,6 +165,7 @@ class Idea(index.Indexed, models.Model):  # type: ignore[django-manager-missing]
     supporters_count = models.PositiveIntegerField(_("supporters"), default=0)
     comments_count = models.PositiveIntegerField(_("comments"), default=0)
     milestones_reached = models.PositiveSmallIntegerField(_("milestones reached"), default=0)
+    first_milestone_at = models.DateTimeField(_("first milestone reached at"), null=True, blank=True)
     trending_score = models.FloatField(_("trending score"), default=0.0)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)

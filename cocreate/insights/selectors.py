@@ -170,12 +170,15 @@ STATUS_STAGE = {
 HISTORY_STAGE = {Idea.Status.COMMERCIALISED: 5, Idea.Status.APPROVED: 4, Idea.Status.IN_REVIEW: 3}
 
 
-def _furthest_stage() -> Greatest:
-    """Each idea's furthest stage, from its status history and its current state (whichever went further), so
-    an idea archived while in review still counts as published, past a milestone and in review. One correlated
-    subquery per idea; the stage is grouped on, never repeated in several filters."""
+def _furthest_stage(filters: InsightFilters) -> Greatest:
+    """Each idea's furthest stage by the end of the range, from its status history and its own timestamps
+    (publication, first milestone), whichever went further, so an idea archived while in review still counts as
+    published, past a milestone and in review. The current status counts too, but only for ideas unchanged since
+    the range ended (it was already their status then). One correlated subquery per idea; the stage is grouped
+    on, never repeated in several filters."""
+    end = filters.end_before
     history = (
-        StatusChange.objects.filter(idea=OuterRef("pk"), to_status__in=list(HISTORY_STAGE))
+        StatusChange.objects.filter(idea=OuterRef("pk"), to_status__in=list(HISTORY_STAGE), created_at__lt=end)
         .order_by()
         .values("idea")
         .annotate(
@@ -186,9 +189,9 @@ def _furthest_stage() -> Greatest:
         .values("stage")
     )
     current = Case(
-        *[When(status=status, then=Value(stage)) for status, stage in STATUS_STAGE.items()],
-        When(milestones_reached__gte=1, then=Value(2)),
-        When(published_at__isnull=False, then=Value(1)),
+        *[When(status=status, updated_at__lt=end, then=Value(stage)) for status, stage in STATUS_STAGE.items()],
+        When(first_milestone_at__lt=end, then=Value(2)),
+        When(published_at__lt=end, then=Value(1)),
         default=Value(0),
     )
     return Greatest(Coalesce(Subquery(history, output_field=IntegerField()), Value(0)), current)
@@ -212,11 +215,11 @@ def _with_conversion(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def idea_funnel(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
-    """Ideas submitted in the range and how far they got: per campaign, per month of submission, and in total.
-    Months without submissions are absent (no zero rows). One grouped query."""
+    """Ideas submitted in the range and how far they had got by its end: per campaign, per month of submission,
+    and in total. Months without submissions are absent (no zero rows). One grouped query."""
     grouped = _rows(
         _ideas(filters)
-        .annotate(furthest=_furthest_stage(), month=TruncMonth("created_at"))
+        .annotate(furthest=_furthest_stage(filters), month=TruncMonth("created_at"))
         .values("campaign_id", "campaign__title", "month", "furthest")
         .annotate(n=Count("pk"))
     )

@@ -86,7 +86,7 @@ def world(site: Any) -> World:
 
     i1 = _idea(
         a, g1, "2026-01-05 10:00", status=p.COMMERCIALISED, milestones_reached=4,
-        published_at=at("2026-01-06 10:00"), first_official_response_at=at("2026-01-06 22:00"),
+        first_milestone_at=at("2026-01-15 00:00"), published_at=at("2026-01-06 10:00"), first_official_response_at=at("2026-01-06 22:00"),
     )  # fmt: skip
     _history(
         i1,
@@ -99,7 +99,7 @@ def world(site: Any) -> World:
     )
     i2 = _idea(
         a, s1, "2026-01-10 08:00", status=p.ARCHIVED, milestones_reached=4,
-        published_at=at("2026-01-12 08:00"), first_official_response_at=at("2026-01-13 20:00"),
+        first_milestone_at=at("2026-01-25 00:00"), published_at=at("2026-01-12 08:00"), first_official_response_at=at("2026-01-13 20:00"),
     )  # fmt: skip
     _history(
         i2,
@@ -110,7 +110,10 @@ def world(site: Any) -> World:
     )
     i3 = _idea(a, b1, "2026-02-03 09:00", status=p.REJECTED)
     _history(i3, ("", s, "2026-02-03 09:00", b1), (s, p.REJECTED, "2026-02-03 15:00", pm))
-    i4 = _idea(b, g2, "2026-02-14 12:00", status=p.PUBLISHED, milestones_reached=1, published_at=at("2026-02-14 12:00"))
+    i4 = _idea(
+        b, g2, "2026-02-14 12:00", status=p.PUBLISHED, milestones_reached=1,
+        first_milestone_at=at("2026-02-20 12:00"), published_at=at("2026-02-14 12:00"),
+    )  # fmt: skip
     _history(i4, ("", s, "2026-02-14 12:00", g2), (s, p.PUBLISHED, "2026-02-14 12:00", None))
     i5 = _idea(
         b, g1, "2026-03-02 16:00", status=p.PUBLISHED,
@@ -123,7 +126,10 @@ def world(site: Any) -> World:
         (p.NEEDS_WORK, s, "2026-03-05 00:00", g1),
         (s, p.PUBLISHED, "2026-03-05 04:00", pm),
     )
-    i6 = _idea(a, g1, "2025-12-20 09:00", status=p.IN_REVIEW, milestones_reached=4, published_at=at("2025-12-21 09:00"))
+    i6 = _idea(
+        a, g1, "2025-12-20 09:00", status=p.IN_REVIEW, milestones_reached=4,
+        first_milestone_at=at("2025-12-24 09:00"), published_at=at("2025-12-21 09:00"),
+    )  # fmt: skip
     _history(
         i6,
         ("", s, "2025-12-20 09:00", g1),

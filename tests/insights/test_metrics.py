@@ -55,6 +55,20 @@ def test_the_funnel_follows_the_campaign_and_tier_filters(world: World) -> None:
     assert [gold[s] for s in selectors.FUNNEL_STAGES] == [3, 3, 2, 1, 1, 1]
 
 
+def test_the_funnel_counts_only_the_stages_reached_by_the_end_of_the_range(world: World) -> None:
+    # Up to 15 February: i1 reached its milestone on 15 January and review on 20 January, approval on 10
+    # February; i2 its milestone on 25 January and review only on 1 February; i4 (submitted 14 February) reaches
+    # its milestone on 20 February, after the range. i3 was rejected, i5 not yet submitted.
+    funnel = selectors.idea_funnel(only(RANGE, end=datetime.date(2026, 2, 15)))
+    (total,) = funnel["total"]
+    assert [total[s] for s in selectors.FUNNEL_STAGES] == [4, 3, 2, 2, 1, 0]
+    months = {row["month"]: [row[s] for s in selectors.FUNNEL_STAGES] for row in funnel["by_month"]}
+    assert months == {"2026-01": [2, 2, 2, 2, 1, 0], "2026-02": [2, 1, 0, 0, 0, 0]}
+    # Up to 31 January: i2 had passed its milestone but was not yet in review.
+    (january,) = selectors.idea_funnel(only(RANGE, end=datetime.date(2026, 1, 31)))["total"]
+    assert [january[s] for s in selectors.FUNNEL_STAGES] == [2, 2, 2, 1, 0, 0]
+
+
 def test_first_official_response_median_and_p90_per_month_of_publication(world: World) -> None:
     rows = {row["month"]: row for row in selectors.response_times(RANGE)["first_response"]}
     # January: i1 answered after 12 h, i2 after 36 h: median 24, p90 = 12 + 0.9 x 24 = 33.6.
