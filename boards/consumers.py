@@ -28,6 +28,7 @@ from boards.selectors import (
     session_last_seq,
 )
 from cocreate.errors import DomainError, NotFoundError, PermissionDeniedError, RateLimitedError
+from cocreate.insights.presence import presence_record
 from cocreate.ratelimit import rate_limit_check
 from cocreate.realtime import JsonConsumer
 
@@ -129,6 +130,7 @@ class SessionConsumer(JsonConsumer):
         # a gap is not; duplicates are dropped in ``session_event``).
         await self.channel_layer.group_add(session_group(self.session_id), self.channel_name)
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        await database_sync_to_async(presence_record)(session_id=self.session_id, user_id=self.user.pk)
         self.live_seq = await database_sync_to_async(session_last_seq)(session_id=self.session_id)
         await self.send_json(
             {

@@ -416,6 +416,8 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        # The insights read an idea's history by target status (furthest stage, latest submission).
+        indexes = [models.Index(fields=["idea", "to_status", "created_at"], name="status_change_idea_to")]
 
     def __str__(self) -> str:
         return f"{self.idea_id}: {self.from_status} -> {self.to_status}"

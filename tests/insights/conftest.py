@@ -12,7 +12,7 @@ import pytest
 
 from boards.models import Board, NpsResponse, Session, SessionEvent
 from cocreate.insights.selectors import InsightFilters
-from cocreate.models import Organisation, Survey, SurveyAnswer, User
+from cocreate.models import Organisation, SessionPresence, Survey, SurveyAnswer, User
 from cocreate.roles import Role
 from ideas.models import Comment, Idea, IdeaCampaignPage, StatusChange, Support
 from tests.boards.factories import BoardFactory, MembershipFactory, SessionFactory
@@ -184,13 +184,27 @@ def world(site: Any) -> World:
         event = SessionEvent.objects.create(session=session, seq=seq, kind="chat.message", author=author)
         backdate(event, when)
 
+    # Who joined the rooms: s1 joined session s without saying anything; the facilitator is staff.
+    for session, user, joined, seen in [
+        (session_s, pm, "2026-02-10 08:55", "2026-02-10 11:00"),
+        (session_s, g2, "2026-02-10 09:05", "2026-02-10 10:30"),
+        (session_s, b1, "2026-02-10 09:08", "2026-02-10 09:08"),
+        (session_s, s1, "2026-02-10 09:15", "2026-02-10 10:50"),
+        (session_t, g2, "2026-03-20 09:02", "2026-03-20 09:02"),
+    ]:
+        SessionPresence.objects.create(session=session, user=user, first_joined_at=at(joined), last_seen_at=at(seen))
+
     for session, user, score, when in [
         (session_s, g2, 10, "2026-02-11 10:00"),
         (session_s, b1, 6, "2026-02-11 11:00"),
         (session_s, s1, 8, "2026-02-12 10:00"),
         (session_t, g2, 9, "2026-03-21 10:00"),
     ]:
-        backdate(NpsResponse.objects.create(session=session, user=user, score=score), when)
+        organisation = user.organisation
+        response = NpsResponse.objects.create(
+            session=session, user=user, score=score, organisation=organisation, tier=organisation.tier
+        )
+        backdate(response, when)
 
     quarter_q1 = Survey.objects.create(kind=Survey.Kind.NPS, occasion=Survey.Occasion.QUARTER, period="2026-Q1")
     csat_i1 = Survey.objects.create(kind=Survey.Kind.CSAT, occasion=Survey.Occasion.IDEA_CLOSED, idea=i1)
