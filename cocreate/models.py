@@ -320,7 +320,9 @@ class ActivityMonth(models.Model):
     which belong to no campaign), with their organisation's tier when the month was rolled up."""
 
     month = models.DateField()  # the first day
-    user = models.ForeignKey("cocreate.User", on_delete=models.CASCADE, related_name="+")
+    # No database constraint: the roll-up is rewritten a month at a time, and checking a key per row would cost
+    # more than the rewrite (deleting a person still deletes their rows, through the ORM).
+    user = models.ForeignKey("cocreate.User", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     tier = models.CharField(max_length=10, blank=True)
     campaign_id = models.IntegerField(default=0)
     ideas = models.PositiveIntegerField(default=0)
@@ -330,8 +332,6 @@ class ActivityMonth(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["month", "tier", "campaign_id"], name="activity_month_lookup")]
-        # Also what makes two concurrent rebuilds of a month fail rather than both insert (see rollups.py).
-        constraints = [models.UniqueConstraint(fields=["month", "user", "campaign_id"], name="activity_month_once")]
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.month:%Y-%m}"
@@ -341,13 +341,12 @@ class IdeaDemand(models.Model):
     """For one idea and tier (or ``"all"`` tiers together): the customer organisations of that tier whose people
     support it (supports that count) and their annual revenue in cents, each organisation once."""
 
-    idea = models.ForeignKey("ideas.Idea", on_delete=models.CASCADE, related_name="+")
+    idea = models.ForeignKey("ideas.Idea", on_delete=models.CASCADE, related_name="+", db_constraint=False)
     tier = models.CharField(max_length=10)
     accounts = models.PositiveIntegerField()
     revenue_cents = models.BigIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["idea", "tier"], name="idea_demand_once")]
         indexes = [
             models.Index(fields=["tier", "-accounts", "idea"], name="idea_demand_by_accounts"),
             models.Index(fields=["tier", "-revenue_cents", "idea"], name="idea_demand_by_revenue"),

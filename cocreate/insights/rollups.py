@@ -8,8 +8,8 @@ finds a month missing rebuilds that month first, so the numbers never depend on 
 - ``IdeaDemand`` (demand): today's demand, rebuilt whole on every run.
 
 Each rebuild replaces its rows in one transaction, so readers see the old rows or the new ones, never a mix. Two
-rebuilds of the same rows at once (the task and a page) cannot both insert: the tables' unique constraints make
-the later one fail, and it gives way.
+rebuilds of the same rows at once (the task and a page) take turns: ``_rebuild_lock`` on PostgreSQL, the database
+write lock on SQLite; the later one replaces the earlier one's rows with the same numbers.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
@@ -33,6 +33,13 @@ ALL_TIERS = "all"  # IdeaDemand.tier of the row that counts every tier
 NO_CAMPAIGN = 0  # ActivityMonth.campaign_id of joining a live session
 RECENT_MAX_AGE = datetime.timedelta(minutes=14)
 SETTLED_MAX_AGE = datetime.timedelta(hours=24)
+
+
+def _rebuild_lock(name: str) -> None:
+    """Serialise rebuilds of one roll-up until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"insights-rollup-{name}"])
 
 
 @contextlib.contextmanager
@@ -102,6 +109,7 @@ def activity_month_rebuild(*, first: datetime.date, now: datetime.datetime | Non
     params = [ops.adapt_datefield_value(first), start_at, end_at, True, start_at, end_at, Comment.Kind.COMMENT]
     params += [start_at, end_at, False, start_at, end_at]
     with analytics_transaction():
+        _rebuild_lock(f"{ACTIVITY}-{first}")
         ActivityMonth.objects.filter(month=first).delete()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -123,10 +131,7 @@ def activity_months_ensure(
     for first in firsts:
         last = built.get(first)
         if last is None or (max_age is not None and now - last > max_age):
-            try:
-                activity_month_rebuild(first=first, now=now)
-            except IntegrityError:
-                continue  # rebuilt by someone else at the same moment; their rows stand
+            activity_month_rebuild(first=first, now=now)
             rebuilt += 1
     return rebuilt
 
@@ -146,6 +151,7 @@ def idea_demand_rebuild(*, now: datetime.datetime | None = None) -> int:
     pairs_sql, params = pairs.query.sql_with_params()
     written = 0
     with analytics_transaction():
+        _rebuild_lock(DEMAND)
         IdeaDemand.objects.all().delete()
         with connection.cursor() as cursor:
             cursor.execute(
@@ -172,10 +178,7 @@ def idea_demand_ensure(*, now: datetime.datetime | None = None, max_age: datetim
     now = now or timezone.now()
     last = RollupRefresh.objects.filter(name=DEMAND).values_list("refreshed_at", flat=True).first()
     if last is None or (max_age is not None and now - last > max_age):
-        try:
-            idea_demand_rebuild(now=now)
-        except IntegrityError:
-            return False  # rebuilt by someone else at the same moment; their rows stand
+        idea_demand_rebuild(now=now)
         return True
     return False
 

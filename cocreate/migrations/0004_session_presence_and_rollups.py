@@ -37,11 +37,10 @@ class Migration(migrations.Migration):
                 ('supports', models.PositiveIntegerField(default=0)),
                 ('comments', models.PositiveIntegerField(default=0)),
                 ('sessions', models.PositiveIntegerField(default=0)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 'indexes': [models.Index(fields=['month', 'tier', 'campaign_id'], name='activity_month_lookup')],
-                'constraints': [models.UniqueConstraint(fields=('month', 'user', 'campaign_id'), name='activity_month_once')],
             },
         ),
         migrations.CreateModel(
@@ -51,10 +50,9 @@ class Migration(migrations.Migration):
                 ('tier', models.CharField(max_length=10)),
                 ('accounts', models.PositiveIntegerField()),
                 ('revenue_cents', models.BigIntegerField()),
-                ('idea', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ideas.idea')),
+                ('idea', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='ideas.idea')),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('idea', 'tier'), name='idea_demand_once')],
                 'indexes': [models.Index(fields=['tier', '-accounts', 'idea'], name='idea_demand_by_accounts'), models.Index(fields=['tier', '-revenue_cents', 'idea'], name='idea_demand_by_revenue')],
             },
         ),
