@@ -246,13 +246,18 @@ def _furthest_stage(filters: InsightFilters) -> Greatest:
         )
         .values("stage")
     )
-    current = Case(
+    return Greatest(Coalesce(Subquery(history, output_field=IntegerField()), Value(0)), _current_stage(filters))
+
+
+def _current_stage(filters: InsightFilters) -> Case:
+    """The furthest stage an idea's own fields show by the end of the range (see ``_furthest_stage``)."""
+    end = filters.end_before
+    return Case(
         *[When(status=status, updated_at__lt=end, then=Value(stage)) for status, stage in STATUS_STAGE.items()],
         When(first_milestone_at__lt=end, then=Value(2)),
         When(published_at__lt=end, then=Value(1)),
         default=Value(0),
     )
-    return Greatest(Coalesce(Subquery(history, output_field=IntegerField()), Value(0)), current)
 
 
 def _funnel_row(stage_counts: dict[int, int]) -> dict[str, Any]:
@@ -274,13 +279,27 @@ def _with_conversion(row: dict[str, Any]) -> dict[str, Any]:
 
 def idea_funnel(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
     """Ideas submitted in the range and how far they had got by its end: per campaign, per month of submission,
-    and in total. Months without submissions are absent (no zero rows). One grouped query."""
-    grouped = _rows(
-        _ideas(filters)
-        .annotate(furthest=_furthest_stage(filters), month=_month_of("created_at", filters))
-        .values("campaign_id", "campaign__title", "month", "furthest")
-        .annotate(n=Count("pk"))
+    and in total. Months without submissions are absent (no zero rows). Two grouped queries."""
+    # Only ideas with a review, approval or commercialisation in their history need the history read; the
+    # others (most of them) are grouped on their own fields alone.
+    reviewed = StatusChange.objects.filter(to_status__in=list(HISTORY_STAGE), created_at__lt=filters.end_before).values(
+        "idea_id"
     )
+    ideas = _ideas(filters).annotate(month=_month_of("created_at", filters))
+    grouped = [
+        *_rows(
+            ideas.exclude(pk__in=reviewed)
+            .annotate(furthest=_current_stage(filters))
+            .values("campaign_id", "campaign__title", "month", "furthest")
+            .annotate(n=Count("pk"))
+        ),
+        *_rows(
+            ideas.filter(pk__in=reviewed)
+            .annotate(furthest=_furthest_stage(filters))
+            .values("campaign_id", "campaign__title", "month", "furthest")
+            .annotate(n=Count("pk"))
+        ),
+    ]
     by_campaign: dict[tuple[str, int], dict[int, int]] = {}
     by_month: dict[str, dict[int, int]] = {}
     total: dict[int, int] = {}
