@@ -374,6 +374,49 @@ def _percentile_of(ranked: dict[int, float], n: int, fraction: float) -> float |
     return ranked[lower] + (ranked[upper] - ranked[lower]) * (position - lower)
 
 
+def _moderation_waits(filters: InsightFilters) -> tuple[str, tuple[Any, ...]]:
+    """A query of ``month`` and ``wait`` (seconds) for each moderation decision taken in the range, counted from
+    the latest (re)submission before it. PostgreSQL takes the running maximum of each idea's submission times in
+    one ordered pass; SQLite, which evaluates that window slowly (21 s against 4 s measured at 100,000 ideas),
+    looks the submission up per decision through the ``status_change_idea_to`` index."""
+    history = _of_ideas(StatusChange.objects.filter(created_at__lt=filters.end_before).order_by(), filters)
+    if filters.tier:
+        history = history.filter(idea__creator__organisation__tier=filters.tier)
+    decided = Q(
+        from_status=Idea.Status.PENDING,
+        to_status__in=MODERATION_OUTCOMES,
+        actor__isnull=False,
+        created_at__gte=filters.start_at,
+    )
+    if connection.vendor != "postgresql":
+        submitted_at = (
+            StatusChange.objects.filter(
+                idea=OuterRef("idea"), to_status=Idea.Status.PENDING, created_at__lte=OuterRef("created_at")
+            )
+            .order_by("-created_at", "-pk")
+            .values("created_at")[:1]
+        )
+        return _sql(
+            history.filter(decided)
+            .annotate(month=_month_of("created_at", filters), wait=WaitSeconds(F("created_at"), Subquery(submitted_at)))
+            .values_list("month", "wait")
+        )
+    history_sql, params = _sql(
+        history.annotate(
+            submitted=Window(
+                Max(Case(When(to_status=Idea.Status.PENDING, then=F("created_at")), output_field=DateTimeField())),
+                partition_by=[F("idea_id")],
+                order_by=[F("created_at").asc(), F("pk").asc()],
+                frame=RowRange(start=None, end=0),
+            ),
+            month=_month_of("created_at", filters),
+            decision=Case(When(decided, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        ).values("month", "decision", "created_at", "submitted")
+    )
+    wait = "EXTRACT(EPOCH FROM (h.created_at - h.submitted))"
+    return f"SELECT h.month AS month, {wait} AS wait FROM ({history_sql}) h WHERE h.decision = 1", params  # noqa: S608
+
+
 def response_times(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
     """Per month: hours from publication to the first official response (ideas published that month; the
     ones still waiting are counted apart), and hours an idea spent waiting for each moderation decision
@@ -389,37 +432,7 @@ def response_times(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
     )
     first_response = _wait_summaries(*_sql(published.values_list("month", "wait")))
 
-    # Each decision's wait runs from the latest (re)submission before it: the running maximum of the idea's
-    # submission times over its history, one ordered pass instead of a lookup per decision.
-    history = _of_ideas(StatusChange.objects.filter(created_at__lt=filters.end_before).order_by(), filters)
-    if filters.tier:
-        history = history.filter(idea__creator__organisation__tier=filters.tier)
-    decided = Q(
-        from_status=Idea.Status.PENDING,
-        to_status__in=MODERATION_OUTCOMES,
-        actor__isnull=False,
-        created_at__gte=filters.start_at,
-    )
-    history_sql, params = _sql(
-        history.annotate(
-            submitted=Window(
-                Max(Case(When(to_status=Idea.Status.PENDING, then=F("created_at")), output_field=DateTimeField())),
-                partition_by=[F("idea_id")],
-                order_by=[F("created_at").asc(), F("pk").asc()],
-                frame=RowRange(start=None, end=0),
-            ),
-            month=_month_of("created_at", filters),
-            decision=Case(When(decided, then=Value(1)), default=Value(0), output_field=IntegerField()),
-        ).values("month", "decision", "created_at", "submitted")
-    )
-    if connection.vendor == "postgresql":
-        wait = "EXTRACT(EPOCH FROM (h.created_at - h.submitted))"
-    else:
-        wait = "(julianday(h.created_at) - julianday(h.submitted)) * 86400.0"
-    moderation = _wait_summaries(
-        f"SELECT h.month AS month, {wait} AS wait FROM ({history_sql}) h WHERE h.decision = 1",  # noqa: S608
-        params,
-    )
+    moderation = _wait_summaries(*_moderation_waits(filters))
     return {"first_response": first_response, "moderation": moderation}
 
 
