@@ -105,7 +105,8 @@ def test_the_first_milestone_is_timestamped_once_and_later_milestones_keep_it(si
     services.support_add(idea=idea, user=second)
     idea.refresh_from_db()
     reached_at = idea.first_milestone_at
-    assert reached_at is not None and before <= reached_at <= timezone.now()
+    assert reached_at is not None
+    assert before <= reached_at <= timezone.now()
     services.support_add(idea=idea, user=third)
     idea.refresh_from_db()
     assert (idea.milestones_reached, idea.first_milestone_at) == (2, reached_at)
