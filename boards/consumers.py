@@ -31,6 +31,7 @@ from boards.selectors import (
     session_last_seq,
 )
 from cocreate.errors import DomainError, NotFoundError, PermissionDeniedError, RateLimitedError
+from cocreate.insights.presence import presence_record
 from cocreate.ratelimit import rate_limit_check
 from cocreate.realtime import JsonConsumer
 
@@ -168,6 +169,7 @@ class SessionConsumer(JsonConsumer):
         # is not; duplicates are dropped in ``room_frame``).
         self.hub = room_hub(self.channel_layer)
         await self.hub.join(self)
+        await database_sync_to_async(presence_record)(session_id=self.session_id, user_id=self.user.pk)
         self.live_seq = await database_sync_to_async(session_last_seq)(session_id=self.session_id)
         await self.send_json(
             {

@@ -374,6 +374,12 @@ class NpsResponse(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     score = models.PositiveSmallIntegerField(_("score"), validators=[MaxValueValidator(10)])
     comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    # The respondent's organisation and tier when answering, so that figures by tier do not move when an
+    # organisation changes tier later (as ``SurveyAnswer`` keeps them).
+    organisation = models.ForeignKey(
+        "cocreate.Organisation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tier = models.CharField(_("tier"), max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -842,8 +842,17 @@ def nps_submit(*, session: Session, user: User, score: int, comment: str = "") -
         raise PermissionDeniedError(_("Only members of this board answer its survey."))
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
         raise DomainError(_("The score is a whole number from 0 to 10."))
+    organisation = user.organisation
     response, _created = NpsResponse.objects.update_or_create(
-        session=session, user=user, defaults={"score": score, "comment": clean_text(comment)[:2000]}
+        session=session,
+        user=user,
+        defaults={
+            "score": score,
+            "comment": clean_text(comment)[:2000],
+            # As the respondent's organisation is when answering (a later answer records the later tier).
+            "organisation": organisation,
+            "tier": organisation.tier if organisation else "",
+        },
     )
     return response
 

@@ -283,3 +283,89 @@ class SurveyAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.score} in survey {self.survey_id}"
+
+
+class SessionPresence(models.Model):
+    """Who joined a live session's room: one row per session and person, written when their socket is admitted
+    (``cocreate.insights.presence.presence_record``). ``last_seen_at`` is their latest connection. Session
+    attendance is counted from these rows, not from who spoke."""
+
+    session = models.ForeignKey("boards.Session", on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey("cocreate.User", on_delete=models.CASCADE, related_name="session_presences")
+    first_joined_at = models.DateTimeField(_("first joined at"))
+    last_seen_at = models.DateTimeField(_("last seen at"))
+
+    class Meta:
+        verbose_name = _("session presence")
+        verbose_name_plural = _("session presences")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="session_presence_once"),
+            models.CheckConstraint(
+                condition=models.Q(last_seen_at__gte=models.F("first_joined_at")), name="session_presence_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["first_joined_at"], name="session_presence_joined")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in session {self.session_id}"
+
+
+# --- Insights roll-ups ------------------------------------------------------------------------------------------
+# Derived tables that the scheduled ``refresh_figures`` task keeps current (``cocreate/insights/rollups.py``), so
+# that the heaviest figures read thousands of rows instead of a million. Never edited by hand; rebuilt freely.
+
+
+class ActivityMonth(models.Model):
+    """One person's acts in one calendar month, per campaign (``campaign_id`` is 0 for joining live sessions,
+    which belong to no campaign), with their organisation's tier when the month was rolled up."""
+
+    month = models.DateField()  # the first day
+    # No database constraint: the roll-up is rewritten a month at a time, and checking a key per row would cost
+    # more than the rewrite (deleting a person still deletes their rows, through the ORM).
+    user = models.ForeignKey("cocreate.User", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    tier = models.CharField(max_length=10, blank=True)
+    campaign_id = models.IntegerField(default=0)
+    ideas = models.PositiveIntegerField(default=0)
+    supports = models.PositiveIntegerField(default=0)
+    comments = models.PositiveIntegerField(default=0)
+    sessions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "tier", "campaign_id"], name="activity_month_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.month:%Y-%m}"
+
+
+class IdeaDemand(models.Model):
+    """For one idea and tier (or ``"all"`` tiers together): the customer organisations of that tier whose people
+    support it (supports that count) and their annual revenue in cents, each organisation once."""
+
+    idea = models.ForeignKey("ideas.Idea", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    tier = models.CharField(max_length=10)
+    accounts = models.PositiveIntegerField()
+    revenue_cents = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tier", "-accounts", "idea"], name="idea_demand_by_accounts"),
+            models.Index(fields=["tier", "-revenue_cents", "idea"], name="idea_demand_by_revenue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idea_id} ({self.tier}): {self.accounts}"
+
+
+class RollupRefresh(models.Model):
+    """When a roll-up was last rebuilt: ``name`` is the table's, ``month`` the month rebuilt (the first day), or
+    null for a roll-up that is not monthly."""
+
+    name = models.CharField(max_length=40)
+    month = models.DateField(null=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["name", "month"], name="rollup_refresh_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.month or ''} at {self.refreshed_at:%Y-%m-%d %H:%M}"

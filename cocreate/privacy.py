@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cocreate.errors import DomainError
-from cocreate.models import User
+from cocreate.models import SessionPresence, User
 
 DELETED_NAME = "Deleted user"
 _HIDDEN_USER_FIELDS = {"password"}
@@ -75,6 +75,7 @@ def user_data_export(*, user: User) -> dict[str, Any]:
             "question_upvotes": _rows(boards.QuestionUpvote.objects.filter(user=user)),
             "poll_votes": _rows(boards.PollVote.objects.filter(user=user)),
             "survey_answers": _rows(boards.NpsResponse.objects.filter(user=user)),
+            "sessions_joined": _rows(SessionPresence.objects.filter(user=user)),
             "pre_reads_read": _rows(boards.PreReadAcknowledgement.objects.filter(user=user)),
             "action_items": _rows(boards.ActionItem.objects.filter(owner=user)),
         },

@@ -165,6 +165,7 @@ class Idea(index.Indexed, models.Model):  # type: ignore[django-manager-missing]
     supporters_count = models.PositiveIntegerField(_("supporters"), default=0)
     comments_count = models.PositiveIntegerField(_("comments"), default=0)
     milestones_reached = models.PositiveSmallIntegerField(_("milestones reached"), default=0)
+    first_milestone_at = models.DateTimeField(_("first milestone reached at"), null=True, blank=True)
     trending_score = models.FloatField(_("trending score"), default=0.0)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
@@ -415,6 +416,8 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        # The insights read an idea's history by target status (furthest stage, latest submission).
+        indexes = [models.Index(fields=["idea", "to_status", "created_at"], name="status_change_idea_to")]
 
     def __str__(self) -> str:
         return f"{self.idea_id}: {self.from_status} -> {self.to_status}"

@@ -538,6 +538,9 @@ def _milestones_check(*, idea_id: int) -> int:
     if reached <= idea.milestones_reached or idea.status != Idea.Status.PUBLISHED:
         return idea.supporters_count
     fields: dict[str, Any] = {"milestones_reached": reached}
+    if not idea.milestones_reached:
+        # When the funnel's "milestone" stage was reached; later milestones leave it as it is.
+        fields["first_milestone_at"] = timezone.now()
     final = reached >= len(milestones)
     if final:
         fields.update(status=Idea.Status.IN_REVIEW, deadline=None)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from boards.models import BoardMembership, Session
 from cocreate.demo import DemoPeople
 from cocreate.insights.surveys import CLOSED_STATUSES, quarter_of
-from cocreate.models import Survey, SurveyAnswer, SurveyInvitation, User
+from cocreate.models import SessionPresence, Survey, SurveyAnswer, SurveyInvitation, User
 from ideas.models import Idea
 
 # Per person, oldest quarter first: a community that grows more enthusiastic.
@@ -87,4 +87,11 @@ def seed_demo(*, people: DemoPeople) -> list[str]:
             score = CSAT_SCORES[(index + offset + 1) % len(CSAT_SCORES)]
             when = (session.ended_at or now) + datetime.timedelta(hours=2)
             answers += _answer(survey=survey, user=membership.user, score=score, when=when)
+            # Everyone joined the room a few minutes in (the presence log the attendance chart counts).
+            joined = session.starts_at + datetime.timedelta(minutes=2 + offset)
+            SessionPresence.objects.get_or_create(
+                session=session,
+                user=membership.user,
+                defaults={"first_joined_at": joined, "last_seen_at": session.ends_at},
+            )
     return [f"{answers} survey answers added (NPS per quarter, CSAT on closed ideas and ended sessions)"]

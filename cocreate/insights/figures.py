@@ -4,44 +4,75 @@ minutes) per set of filters, and the default set is recomputed by the ``refresh_
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from cocreate.insights import selectors
+from cocreate.insights import rollups, selectors
 from cocreate.insights.selectors import InsightFilters
 from cocreate.models import Organisation
 from ideas.models import Idea
 
-CACHE_PREFIX = "insights:figures:v1:"
+CACHE_PREFIX = "insights:figure:v2:"
+logger = logging.getLogger(__name__)
 
 
 def cache_seconds() -> int:
     return int(getattr(settings, "INSIGHTS_CACHE_SECONDS", 15 * 60))
 
 
+def _cache_key(name: str, filters: InsightFilters) -> str:
+    return f"{CACHE_PREFIX}{name}:{filters.cache_key()}"
+
+
+def _computed(name: str, filters: InsightFilters) -> dict[str, Any]:
+    return {"value": selectors.METRICS[name](filters), "computed_at": timezone.now().isoformat()}
+
+
 def figures_for(filters: InsightFilters) -> dict[str, Any]:
-    """Every figure for ``filters``, from the cache when fresh."""
-    key = CACHE_PREFIX + filters.cache_key()
-    figures: dict[str, Any] | None = cache.get(key)
-    if figures is None:
-        figures = selectors.insights_compute(filters)
-        cache.set(key, figures, cache_seconds())
+    """Every figure for ``filters``. Each figure has its own cache entry: only the missing ones are computed,
+    and each is stored as soon as it is ready, so one slow figure neither delays nor invalidates the others.
+    ``computed_at`` is the time of the oldest figure shown."""
+    keys = {name: _cache_key(name, filters) for name in selectors.METRICS}
+    cached = cache.get_many(list(keys.values()))
+    figures: dict[str, Any] = {}
+    times = []
+    for name, key in keys.items():
+        entry = cached.get(key)
+        if entry is None:
+            entry = _computed(name, filters)
+            cache.set(key, entry, cache_seconds())
+        figures[name] = entry["value"]
+        times.append(entry["computed_at"])
+    figures["computed_at"] = min(times)
     return figures
 
 
 def figures_refresh(filters: InsightFilters | None = None) -> dict[str, Any]:
-    """Recompute ``filters`` (the page's default ones unless given) and replace the cached copy."""
+    """Bring the roll-ups up to date, then recompute every figure of ``filters`` (the page's default ones unless
+    given) and replace its cached copy, one figure at a time: a figure that fails is logged and keeps its
+    previous copy while the others are refreshed. Returns the figures refreshed and ``computed_at``."""
     filters = filters or InsightFilters.default()
-    figures = selectors.insights_compute(filters)
-    # Kept for two refresh periods, so a late beat never leaves the default page cold.
-    cache.set(CACHE_PREFIX + filters.cache_key(), figures, 2 * cache_seconds())
-    return figures
+    rollups.rollups_refresh(filters.months())
+    refreshed: dict[str, Any] = {}
+    for name in selectors.METRICS:
+        try:
+            entry = _computed(name, filters)
+        except Exception:
+            logger.exception("insights figure failed", extra={"figure": name})
+            continue
+        # Kept for two refresh periods, so a late beat never leaves the default page cold.
+        cache.set(_cache_key(name, filters), entry, 2 * cache_seconds())
+        refreshed[name] = entry["value"]
+    refreshed["computed_at"] = timezone.now().isoformat()
+    return refreshed
 
 
 # --- Charts ---------------------------------------------------------------------------------------------------
@@ -263,6 +294,28 @@ def charts_build(figures: dict[str, Any]) -> list[Chart]:
                 group_key="tier",
                 value_key="active_members",
                 group_label=lambda tier: str(TIER_LABELS.get(tier, tier)),
+            ),
+        ),
+        Chart(
+            "attendance",
+            _("Session attendance by tier"),
+            _(
+                "People who joined the advisory boards' live sessions (from the rooms' presence log, once per "
+                "session), per month of the session and organisation tier."
+            ),
+            [
+                Column("month", _("Month"), "text"),
+                Column("sessions", _("Sessions")),
+                *[Column(tier, label) for tier, label in TIER_LABELS.items()],
+                Column("total", _("Total")),
+            ],
+            figures["attendance"],
+            _series(
+                figures["attendance"],
+                "month",
+                list(TIER_LABELS.items()),
+                type="bar",
+                stacked=True,
             ),
         ),
         Chart(

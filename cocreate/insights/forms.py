@@ -32,7 +32,10 @@ class InsightFiltersForm(forms.Form):
         queryset=Board.objects.none(),
         required=False,
         empty_label=_("All boards"),
-        help_text=_("Applies to the session figures."),
+        help_text=_(
+            "Session figures: that board's sessions. Idea figures: the ideas created or supported by people of the "
+            "organisations that have a member on the board."
+        ),
     )
     tier = forms.ChoiceField(
         label=_("Tier"), choices=[("", _("All tiers")), *Organisation.Tier.choices], required=False

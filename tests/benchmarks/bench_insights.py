@@ -11,8 +11,10 @@ on a third of them, session attendance, and survey answers. Later runs reuse the
 Measured through Django's test client with a product manager's session (median of ``--repeat`` requests):
 - bare: an ``HttpResponse`` through the full middleware stack; layout: ``base.html`` rendered for the same user;
 - insights (cached): the page as people see it, figures from the cache that the beat task keeps warm;
-- insights (cold): the page right after the cache is emptied, every metric computed from the database;
-- each selector alone, and a CSV export.
+- insights (cold): the page right after the cache is emptied, every figure computed from the database (the
+  heaviest from the roll-ups the scheduled task keeps, as in production);
+- the scheduled refresh (roll-ups rebuilt from nothing, then a steady-state run), each figure alone, a CSV
+  export, and the two heaviest figures computed from the source tables without roll-ups.
 """
 
 from __future__ import annotations
@@ -51,9 +53,17 @@ from django.urls import include, path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from boards.models import Board, BoardMembership, Session, SessionEvent  # noqa: E402
-from cocreate.insights import selectors  # noqa: E402
+from cocreate.insights import figures, rollups, selectors  # noqa: E402
 from cocreate.insights.selectors import InsightFilters  # noqa: E402
-from cocreate.models import Survey, SurveyAnswer, User  # noqa: E402
+from cocreate.models import (  # noqa: E402
+    ActivityMonth,
+    IdeaDemand,
+    RollupRefresh,
+    SessionPresence,
+    Survey,
+    SurveyAnswer,
+    User,
+)
 from cocreate.roles import Role  # noqa: E402
 from cocreate.services import role_grant, roles_sync, site_ensure  # noqa: E402
 from ideas.models import Idea, IdeaCampaignPage, StatusChange, Support  # noqa: E402
@@ -88,8 +98,14 @@ def generate(*, ideas: int, supports: int, users: int) -> None:
         email="bench-pm@example.com", defaults={"username": "bench-pm@example.com", "is_staff": True}
     )
     role_grant(user=pm, role=Role.PRODUCT_MANAGER)
-    if StatusChange.objects.filter(idea__campaign__slug=CAMPAIGN).exists():
-        return
+    if not StatusChange.objects.filter(idea__campaign__slug=CAMPAIGN).exists():
+        _history_add(pm)
+    if not SessionPresence.objects.exists():
+        _boards_add()
+
+
+def _history_add(pm: User) -> None:
+    ideas = Idea.objects.filter(campaign__slug=CAMPAIGN).count()
     started = time.monotonic()
     campaign_id = IdeaCampaignPage.objects.get(slug=CAMPAIGN).pk
     table = connection.ops.quote_name(StatusChange._meta.db_table)
@@ -110,13 +126,21 @@ def generate(*, ideas: int, supports: int, users: int) -> None:
     Idea.objects.filter(campaign_id=campaign_id, pk__lt=first + ideas // 3).update(
         first_official_response_at=F("published_at") + timedelta(hours=30)
     )
+    print(f"added status history and official responses in {time.monotonic() - started:.1f}s")
+
+
+def _boards_add() -> None:
+    started = time.monotonic()
+    pm = User.objects.get(email="bench-pm@example.com")
     customers = list(User.objects.filter(email__startswith="bench").exclude(pk=pm.pk).order_by("pk")[:2000])
     board, _created = Board.objects.get_or_create(name="Benchmark board", defaults={"charter_text": "Confidential."})
+    Session.objects.filter(board=board).delete()  # what an interrupted earlier run left
     BoardMembership.objects.bulk_create(
         [BoardMembership(board=board, user=user) for user in customers[:200]], ignore_conflicts=True
     )
     now = timezone.now()
     events = []
+    presences = []
     for week in range(8):
         session = Session.objects.create(
             board=board,
@@ -126,13 +150,23 @@ def generate(*, ideas: int, supports: int, users: int) -> None:
             state=Session.State.ENDED,
             ended_at=now - timedelta(days=7 * week + 1) + timedelta(hours=2),
         )
-        events += [SessionEvent(session=session, kind="chat.message", author=user) for user in customers[:150]]
+        events += [
+            SessionEvent(session=session, seq=seq, kind="chat.message", author=user)
+            for seq, user in enumerate(customers[:150], start=1)
+        ]
+        presences += [
+            SessionPresence(session=session, user=user, first_joined_at=session.starts_at, last_seen_at=session.ends_at)
+            for user in customers[:180]
+        ]
     SessionEvent.objects.bulk_create(events, batch_size=5000)
+    SessionPresence.objects.bulk_create(presences, batch_size=5000)
     answers = []
     for quarter in range(4):
-        survey = Survey.objects.create(
+        survey, created = Survey.objects.get_or_create(
             kind=Survey.Kind.NPS, occasion=Survey.Occasion.QUARTER, period=f"bench-{quarter}"
         )
+        if not created:
+            continue
         answers += [
             SurveyAnswer(
                 survey=survey,
@@ -145,9 +179,7 @@ def generate(*, ideas: int, supports: int, users: int) -> None:
             for user in customers
         ]
     SurveyAnswer.objects.bulk_create(answers, batch_size=5000)
-    print(
-        f"added status history, responses, attendance and {len(answers)} answers in {time.monotonic() - started:.1f}s"
-    )
+    print(f"added sessions, presence, chat and {len(answers)} survey answers in {time.monotonic() - started:.1f}s")
 
 
 def median_ms(action: Callable[[], object], repeat: int, *, before: Callable[[], object] | None = None) -> float:
@@ -185,6 +217,16 @@ def main() -> None:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 
+    timed = {}
+    for label, action in (
+        ("refresh task, roll-ups from scratch", lambda: (_rollups_clear(), figures.figures_refresh())),
+        ("refresh task, right after (figures only)", figures.figures_refresh),
+        ("refresh task, 15 min later (+ recent months, demand)", _refresh_later),
+    ):
+        started = time.perf_counter()
+        action()
+        timed[label] = (time.perf_counter() - started) * 1000
+
     get("/bench/bare/")
     baseline = median_ms(lambda: get("/bench/bare/"), args.repeat * 3)
     get("/bench/layout/")
@@ -204,12 +246,30 @@ def main() -> None:
     print(f"\n{'request':<32}{'median ms':>12}{'x bare':>10}{'x layout':>10}")
     for name, value in rows:
         print(f"{name:<32}{value:>12.1f}{value / baseline:>10.1f}{value / layout_ms:>10.1f}")
+    print()
+    for label, value in timed.items():
+        print(f"{label:<56}{value:>12.1f} ms")
 
     filters = InsightFilters.default()
     print(f"\n{'selector (default 12 months)':<32}{'median ms':>12}")
-    for name in ("idea_funnel", "response_times", "ideas_in_progress", "participation", "nps", "csat", "demand"):
-        selector = getattr(selectors, name)
+    for name, selector in selectors.METRICS.items():
         print(f"{name:<32}{median_ms(lambda s=selector: s(filters), max(3, args.repeat // 2)):>12.1f}")
+    print(f"\n{'from the sources (no roll-ups)':<32}{'median ms':>12}")
+    for name in ("_activity_live", "_demand_live"):
+        selector = getattr(selectors, name)
+        print(f"{name:<32}{median_ms(lambda s=selector: s(filters), 3):>12.1f}")
+
+
+def _refresh_later() -> None:
+    """What every beat run does: the month in progress and the one before rebuilt, demand rebuilt, figures."""
+    filters = InsightFilters.default()
+    rollups.rollups_refresh(filters.months(), now=timezone.now() + timedelta(minutes=15))
+    figures.figures_refresh(filters)
+
+
+def _rollups_clear() -> None:
+    for model in (ActivityMonth, IdeaDemand, RollupRefresh):
+        model.objects.all().delete()
 
 
 if __name__ == "__main__":

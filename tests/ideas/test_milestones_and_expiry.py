@@ -93,3 +93,20 @@ def test_an_expired_idea_can_be_submitted_again_without_its_supporters(site, cus
     assert again.resubmitted_from == idea
     assert again.supporters_count == 0
     assert again.status == "pending"
+
+
+def test_the_first_milestone_is_timestamped_once_and_later_milestones_keep_it(site):
+    idea = IdeaFactory(campaign=small_campaign(site))
+    first, second, third = customers(3)
+    services.support_add(idea=idea, user=first)
+    idea.refresh_from_db()
+    assert idea.first_milestone_at is None
+    before = timezone.now()
+    services.support_add(idea=idea, user=second)
+    idea.refresh_from_db()
+    reached_at = idea.first_milestone_at
+    assert reached_at is not None
+    assert before <= reached_at <= timezone.now()
+    services.support_add(idea=idea, user=third)
+    idea.refresh_from_db()
+    assert (idea.milestones_reached, idea.first_milestone_at) == (2, reached_at)

@@ -12,7 +12,7 @@ import pytest
 
 from boards.models import Board, NpsResponse, Session, SessionEvent
 from cocreate.insights.selectors import InsightFilters
-from cocreate.models import Organisation, Survey, SurveyAnswer, User
+from cocreate.models import Organisation, SessionPresence, Survey, SurveyAnswer, User
 from cocreate.roles import Role
 from ideas.models import Comment, Idea, IdeaCampaignPage, StatusChange, Support
 from tests.boards.factories import BoardFactory, MembershipFactory, SessionFactory
@@ -86,7 +86,7 @@ def world(site: Any) -> World:
 
     i1 = _idea(
         a, g1, "2026-01-05 10:00", status=p.COMMERCIALISED, milestones_reached=4,
-        published_at=at("2026-01-06 10:00"), first_official_response_at=at("2026-01-06 22:00"),
+        first_milestone_at=at("2026-01-15 00:00"), published_at=at("2026-01-06 10:00"), first_official_response_at=at("2026-01-06 22:00"),
     )  # fmt: skip
     _history(
         i1,
@@ -99,7 +99,7 @@ def world(site: Any) -> World:
     )
     i2 = _idea(
         a, s1, "2026-01-10 08:00", status=p.ARCHIVED, milestones_reached=4,
-        published_at=at("2026-01-12 08:00"), first_official_response_at=at("2026-01-13 20:00"),
+        first_milestone_at=at("2026-01-25 00:00"), published_at=at("2026-01-12 08:00"), first_official_response_at=at("2026-01-13 20:00"),
     )  # fmt: skip
     _history(
         i2,
@@ -110,7 +110,10 @@ def world(site: Any) -> World:
     )
     i3 = _idea(a, b1, "2026-02-03 09:00", status=p.REJECTED)
     _history(i3, ("", s, "2026-02-03 09:00", b1), (s, p.REJECTED, "2026-02-03 15:00", pm))
-    i4 = _idea(b, g2, "2026-02-14 12:00", status=p.PUBLISHED, milestones_reached=1, published_at=at("2026-02-14 12:00"))
+    i4 = _idea(
+        b, g2, "2026-02-14 12:00", status=p.PUBLISHED, milestones_reached=1,
+        first_milestone_at=at("2026-02-20 12:00"), published_at=at("2026-02-14 12:00"),
+    )  # fmt: skip
     _history(i4, ("", s, "2026-02-14 12:00", g2), (s, p.PUBLISHED, "2026-02-14 12:00", None))
     i5 = _idea(
         b, g1, "2026-03-02 16:00", status=p.PUBLISHED,
@@ -123,7 +126,10 @@ def world(site: Any) -> World:
         (p.NEEDS_WORK, s, "2026-03-05 00:00", g1),
         (s, p.PUBLISHED, "2026-03-05 04:00", pm),
     )
-    i6 = _idea(a, g1, "2025-12-20 09:00", status=p.IN_REVIEW, milestones_reached=4, published_at=at("2025-12-21 09:00"))
+    i6 = _idea(
+        a, g1, "2025-12-20 09:00", status=p.IN_REVIEW, milestones_reached=4,
+        first_milestone_at=at("2025-12-24 09:00"), published_at=at("2025-12-21 09:00"),
+    )  # fmt: skip
     _history(
         i6,
         ("", s, "2025-12-20 09:00", g1),
@@ -178,13 +184,27 @@ def world(site: Any) -> World:
         event = SessionEvent.objects.create(session=session, seq=seq, kind="chat.message", author=author)
         backdate(event, when)
 
+    # Who joined the rooms: s1 joined session s without saying anything; the facilitator is staff.
+    for session, user, joined, seen in [
+        (session_s, pm, "2026-02-10 08:55", "2026-02-10 11:00"),
+        (session_s, g2, "2026-02-10 09:05", "2026-02-10 10:30"),
+        (session_s, b1, "2026-02-10 09:08", "2026-02-10 09:08"),
+        (session_s, s1, "2026-02-10 09:15", "2026-02-10 10:50"),
+        (session_t, g2, "2026-03-20 09:02", "2026-03-20 09:02"),
+    ]:
+        SessionPresence.objects.create(session=session, user=user, first_joined_at=at(joined), last_seen_at=at(seen))
+
     for session, user, score, when in [
         (session_s, g2, 10, "2026-02-11 10:00"),
         (session_s, b1, 6, "2026-02-11 11:00"),
         (session_s, s1, 8, "2026-02-12 10:00"),
         (session_t, g2, 9, "2026-03-21 10:00"),
     ]:
-        backdate(NpsResponse.objects.create(session=session, user=user, score=score), when)
+        organisation = user.organisation
+        response = NpsResponse.objects.create(
+            session=session, user=user, score=score, organisation=organisation, tier=organisation.tier
+        )
+        backdate(response, when)
 
     quarter_q1 = Survey.objects.create(kind=Survey.Kind.NPS, occasion=Survey.Occasion.QUARTER, period="2026-Q1")
     csat_i1 = Survey.objects.create(kind=Survey.Kind.CSAT, occasion=Survey.Occasion.IDEA_CLOSED, idea=i1)

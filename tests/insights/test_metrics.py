@@ -7,9 +7,11 @@ import datetime
 
 import pytest
 
-from cocreate.insights import selectors
+from boards import services as boards_services
+from cocreate.insights import presence, selectors
 from cocreate.insights.selectors import InsightFilters
-from tests.insights.conftest import RANGE, World
+from cocreate.models import SessionPresence
+from tests.insights.conftest import RANGE, World, at
 
 EMPTY = InsightFilters(start=datetime.date(2024, 1, 1), end=datetime.date(2024, 2, 29))
 
@@ -55,6 +57,33 @@ def test_the_funnel_follows_the_campaign_and_tier_filters(world: World) -> None:
     assert [gold[s] for s in selectors.FUNNEL_STAGES] == [3, 3, 2, 1, 1, 1]
 
 
+def test_the_funnel_counts_only_the_stages_reached_by_the_end_of_the_range(world: World) -> None:
+    # Up to 15 February: i1 reached its milestone on 15 January and review on 20 January, approval on 10
+    # February; i2 its milestone on 25 January and review only on 1 February; i4 (submitted 14 February) reaches
+    # its milestone on 20 February, after the range. i3 was rejected, i5 not yet submitted.
+    funnel = selectors.idea_funnel(only(RANGE, end=datetime.date(2026, 2, 15)))
+    (total,) = funnel["total"]
+    assert [total[s] for s in selectors.FUNNEL_STAGES] == [4, 3, 2, 2, 1, 0]
+    months = {row["month"]: [row[s] for s in selectors.FUNNEL_STAGES] for row in funnel["by_month"]}
+    assert months == {"2026-01": [2, 2, 2, 2, 1, 0], "2026-02": [2, 1, 0, 0, 0, 0]}
+    # Up to 31 January: i2 had passed its milestone but was not yet in review.
+    (january,) = selectors.idea_funnel(only(RANGE, end=datetime.date(2026, 1, 31)))["total"]
+    assert [january[s] for s in selectors.FUNNEL_STAGES] == [2, 2, 2, 1, 0, 0]
+
+
+def test_the_board_filter_keeps_the_ideas_of_its_members_organisations(world: World) -> None:
+    # Board Y has one member, g2 (gold): its ideas are those created or supported by gold people, i.e. all but
+    # i3 (created by b1, supported by nobody).
+    board_y = only(RANGE, board_id=world.board_y.pk)
+    (total,) = selectors.idea_funnel(board_y)["total"]
+    assert [total[s] for s in selectors.FUNNEL_STAGES] == [4, 4, 3, 2, 1, 1]
+    moderation = selectors.response_times(board_y)["moderation"]
+    assert [(r["month"], r["count"]) for r in moderation] == [("2026-01", 2), ("2026-03", 2)]
+    # Board X has a member in every organisation: every idea counts.
+    (board_x,) = selectors.idea_funnel(only(RANGE, board_id=world.board_x.pk))["total"]
+    assert board_x["submitted"] == 5
+
+
 def test_first_official_response_median_and_p90_per_month_of_publication(world: World) -> None:
     rows = {row["month"]: row for row in selectors.response_times(RANGE)["first_response"]}
     # January: i1 answered after 12 h, i2 after 36 h: median 24, p90 = 12 + 0.9 x 24 = 33.6.
@@ -95,9 +124,10 @@ def test_participation_by_tier_and_month(world: World) -> None:
         ("2026-01", "gold"): (2, 1, 1, 0),
         ("2026-01", "silver"): (1, 1, 0, 0),
         ("2026-01", "bronze"): (1, 0, 1, 0),
-        # g2 (idea, support, session) and b1 (idea, support, session); the facilitator is staff.
+        # g2 (idea, support, session) and b1 (idea, support, session); s1 joined session s without speaking;
+        # the facilitator is staff.
         ("2026-02", "gold"): (1, 1, 0, 1),
-        ("2026-02", "silver"): (0, 0, 0, 0),
+        ("2026-02", "silver"): (1, 0, 0, 1),
         ("2026-02", "bronze"): (1, 1, 0, 1),
         # g1 (idea, support) and g2 (session in board Y); s1 (comment).
         ("2026-03", "gold"): (2, 1, 0, 1),
@@ -113,6 +143,31 @@ def test_participation_follows_the_board_and_tier_filters(world: World) -> None:
         ("2026-02", "gold", 1, 1),
         ("2026-03", "gold", 1, 0),  # g2's session in board Y no longer counts
     ]
+
+
+def test_attendance_counts_who_joined_the_rooms_by_tier_and_month(world: World) -> None:
+    # Session s (February): g2, b1 and s1 joined (s1 never spoke), the staff facilitator does not count.
+    # Session t (March): g2.
+    assert selectors.attendance(RANGE) == [
+        {"month": "2026-02", "sessions": 1, "gold": 1, "silver": 1, "bronze": 1, "total": 3},
+        {"month": "2026-03", "sessions": 1, "gold": 1, "silver": 0, "bronze": 0, "total": 1},
+    ]
+    assert selectors.attendance(only(RANGE, board_id=world.board_y.pk)) == [
+        {"month": "2026-03", "sessions": 1, "gold": 1, "silver": 0, "bronze": 0, "total": 1}
+    ]
+    assert selectors.attendance(only(RANGE, tier="silver")) == [
+        {"month": "2026-02", "sessions": 1, "gold": 0, "silver": 1, "bronze": 0, "total": 1}
+    ]
+
+
+def test_joining_a_room_is_logged_once_per_session_with_first_and_last_time(world: World) -> None:
+    presence.presence_record(session_id=world.session_t.pk, user_id=world.s1.pk, now=at("2026-03-20 09:30"))
+    presence.presence_record(session_id=world.session_t.pk, user_id=world.s1.pk, now=at("2026-03-20 10:15"))
+    presence.presence_record(session_id=world.session_t.pk, user_id=world.s1.pk, now=at("2026-03-20 10:00"))
+    row = SessionPresence.objects.get(session=world.session_t, user=world.s1)
+    assert (row.first_joined_at, row.last_seen_at) == (at("2026-03-20 09:30"), at("2026-03-20 10:15"))
+    march = selectors.attendance(RANGE)[-1]
+    assert (march["month"], march["gold"], march["silver"], march["total"]) == ("2026-03", 1, 1, 2)
 
 
 def test_nps_over_time_overall_and_per_board(world: World) -> None:
@@ -151,6 +206,24 @@ def test_nps_for_one_tier_and_one_board(world: World) -> None:
     assert (gold["responses"], gold["promoters"], gold["detractors"], gold["nps"]) == (3, 2, 1, 33.3)
     board = selectors.nps(only(RANGE, board_id=world.board_y.pk))
     assert [(r["month"], r["responses"], r["nps"]) for r in board["overall"]] == [("2026-03", 1, 100.0)]
+
+
+def test_nps_by_tier_uses_the_tier_stored_when_answering(world: World) -> None:
+    # g2's gold organisation drops to bronze after answering: the answers (10 and 9) stay gold.
+    type(world.gold).objects.filter(pk=world.gold.pk).update(tier="bronze")
+    (gold,) = selectors.nps(only(RANGE, tier="gold"))["total"]
+    assert (gold["responses"], gold["promoters"], gold["detractors"]) == (3, 2, 1)
+    (bronze,) = selectors.nps(only(RANGE, tier="bronze"))["total"]
+    # b1: 6 in session s, 10 in the quarterly survey.
+    assert (bronze["responses"], bronze["promoters"], bronze["detractors"], bronze["nps"]) == (2, 1, 1, 0.0)
+
+
+def test_the_session_survey_stores_the_respondents_tier_when_answering(world: World) -> None:
+    response = boards_services.nps_submit(session=world.session_t, user=world.g2, score=7)
+    assert (response.organisation_id, response.tier) == (world.gold.pk, "gold")
+    type(world.gold).objects.filter(pk=world.gold.pk).update(tier="silver")
+    response.refresh_from_db()
+    assert response.tier == "gold"
 
 
 def test_csat_average_and_share_satisfied(world: World) -> None:

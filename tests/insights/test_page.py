@@ -10,11 +10,11 @@ from unittest import mock
 import pytest
 from django.test import Client
 
-from cocreate.insights import figures
+from cocreate.insights import figures, selectors
 from cocreate.insights.selectors import InsightFilters
 from cocreate.models import User
 from tests.conftest import logged_in_client
-from tests.insights.conftest import World
+from tests.insights.conftest import RANGE, World
 
 URL = "/insights/"
 Q1 = "start=2026-01-01&end=2026-03-31"
@@ -54,6 +54,7 @@ def test_the_page_shows_each_chart_with_its_numbers_in_a_table(world: World, pro
         "moderation",
         "in_progress",
         "participation",
+        "attendance",
         "nps",
         "csat",
         "demand_revenue",
@@ -72,7 +73,7 @@ def test_the_page_shows_each_chart_with_its_numbers_in_a_table(world: World, pro
 
 def test_a_range_without_data_says_so_instead_of_drawing_zeros(world: World, product_manager: User) -> None:
     html = logged_in_client(product_manager).get(f"{URL}?start=2024-01-01&end=2024-02-29").content.decode()
-    assert html.count("No data for these filters.") == 11  # all but the two charts of today's demand
+    assert html.count("No data for these filters.") == 12  # all but the two charts of today's demand
     assert 'data-chart="nps"' not in html
 
 
@@ -130,10 +131,26 @@ def test_figures_come_from_the_cache_that_the_scheduled_task_refreshes(world: Wo
     from cocreate.insights.tasks import refresh_figures
 
     refresh_figures.delay()
-    with mock.patch("cocreate.insights.selectors.insights_compute", side_effect=AssertionError("not cached")):
+    failing = {name: mock.Mock(side_effect=AssertionError("not cached")) for name in selectors.METRICS}
+    with mock.patch.dict(selectors.METRICS, failing):
         assert logged_in_client(product_manager).get(URL).status_code == 200
-    cached = figures.figures_for(InsightFilters.default())
-    assert "funnel" in cached
+        cached = figures.figures_for(InsightFilters.default())
+    assert set(cached) == {*selectors.METRICS, "computed_at"}
+    assert not any(metric.called for metric in failing.values())
+
+
+def test_each_figure_is_cached_apart_so_a_failing_one_leaves_the_others_fresh(world: World) -> None:
+    broken = mock.Mock(side_effect=RuntimeError("database went away"))
+    with mock.patch.dict(selectors.METRICS, {"demand": broken}):
+        refreshed = figures.figures_refresh(RANGE)
+    assert "demand" not in refreshed
+    assert "funnel" in refreshed
+    # The page computes only the missing figure; the others come from the cache the refresh filled.
+    spies = {name: mock.Mock(wraps=metric) for name, metric in selectors.METRICS.items()}
+    with mock.patch.dict(selectors.METRICS, spies):
+        shown = figures.figures_for(RANGE)
+    assert [name for name, spy in spies.items() if spy.called] == ["demand"]
+    assert shown["funnel"] == refreshed["funnel"]
 
 
 def test_a_second_view_of_the_same_filters_runs_no_metric_query(

@@ -1,0 +1,81 @@
+"""The roll-ups behind participation and demand: the same numbers as the source tables, rebuilt on schedule."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from cocreate.insights import rollups, selectors
+from cocreate.insights.selectors import InsightFilters
+from cocreate.models import ActivityMonth, RollupRefresh
+from ideas.models import Support
+from tests.insights.conftest import RANGE, World, at
+
+
+def only(filters: InsightFilters, **changes: object) -> InsightFilters:
+    return dataclasses.replace(filters, **changes)
+
+
+def test_the_rollups_give_the_numbers_the_source_tables_give(world: World) -> None:
+    for filters in (
+        RANGE,
+        only(RANGE, tier="gold"),
+        only(RANGE, campaign_id=world.campaign_a.pk),
+        only(RANGE, campaign_id=world.campaign_b.pk, tier="silver"),
+        only(RANGE, start=datetime.date(2025, 12, 1)),
+    ):
+        assert selectors.rollups_cover(filters)
+        assert selectors._activity_from_rollup(filters) == selectors._activity_live(filters), filters
+        assert sorted(selectors._demand_from_rollup(filters)) == sorted(selectors._demand_live(filters)), filters
+
+
+def test_only_whole_months_without_a_board_are_read_from_the_rollups(world: World) -> None:
+    today = datetime.date(2026, 3, 20)
+    assert selectors.rollups_cover(RANGE, today=today)
+    assert selectors.rollups_cover(only(RANGE, end=datetime.date(2026, 3, 25)), today=today)  # up to today
+    assert not selectors.rollups_cover(only(RANGE, end=datetime.date(2026, 3, 10)), today=today)
+    assert not selectors.rollups_cover(only(RANGE, start=datetime.date(2026, 1, 2)), today=today)
+    assert not selectors.rollups_cover(only(RANGE, board_id=world.board_x.pk), today=today)
+    # A range cut mid-month is counted from the source tables. 1 to 15 January: g1 submitted i1 (their own
+    # support does not count), s1 submitted i2 and supported i1.
+    cut = selectors.participation(only(RANGE, end=datetime.date(2026, 1, 15)))
+    assert [(r["tier"], r["active_members"], r["supports"], r["comments"]) for r in cut] == [
+        ("gold", 1, 0, 0),
+        ("silver", 1, 1, 0),
+        ("bronze", 0, 0, 0),
+    ]
+    assert not ActivityMonth.objects.exists()
+
+
+def test_a_month_rolled_up_again_picks_up_a_withdrawn_support(world: World) -> None:
+    january = {(r["month"], r["tier"]): r for r in selectors.participation(RANGE)}[("2026-01", "silver")]
+    assert (january["active_members"], january["supports"]) == (1, 1)  # s1: idea i2 and a support on i1
+    Support.objects.filter(idea=world.ideas["i1"], user=world.s1).delete()
+    rollups.activity_months_ensure(["2026-01"], max_age=datetime.timedelta(0))
+    january = {(r["month"], r["tier"]): r for r in selectors.participation(RANGE)}[("2026-01", "silver")]
+    assert (january["active_members"], january["supports"]) == (1, 0)
+
+
+def test_the_refresh_rebuilds_recent_months_every_run_and_settled_ones_daily(world: World) -> None:
+    months = RANGE.months()
+    first_run = at("2026-03-20 10:00")
+
+    def built() -> dict[str, datetime.datetime]:
+        rows = RollupRefresh.objects.filter(name=rollups.ACTIVITY).values_list("month", "refreshed_at")
+        return {f"{month:%Y-%m}": when for month, when in rows}
+
+    rollups.rollups_refresh(months, now=first_run)
+    assert built() == dict.fromkeys(months, first_run)
+    later = first_run + datetime.timedelta(minutes=20)
+    rollups.rollups_refresh(months, now=later)
+    # February and March (the month before and the month in progress) again; January only after a day.
+    assert built() == {"2026-01": first_run, "2026-02": later, "2026-03": later}
+    next_day = first_run + datetime.timedelta(hours=25)
+    rollups.rollups_refresh(months, now=next_day)
+    assert built() == dict.fromkeys(months, next_day)
+    # One row per person, month and campaign (0 for joining a session): s1 in February joined session s only.
+    assert list(
+        ActivityMonth.objects.filter(user=world.s1, month=datetime.date(2026, 2, 1)).values_list(
+            "tier", "campaign_id", "ideas", "supports", "comments", "sessions"
+        )
+    ) == [("silver", 0, 0, 0, 0, 1)]
