@@ -1,4 +1,5 @@
-"""Keep roles and the site tree in place after every ``migrate`` (and after a test database flush)."""
+"""Keep roles, the site tree and the ideas' search index in place after every ``migrate`` (and after a test
+database flush)."""
 
 from __future__ import annotations
 
@@ -15,5 +16,8 @@ def after_migrate(sender: AppConfig, **kwargs: Any) -> None:
         return
     from cocreate.services import roles_sync, site_ensure
 
+    from ideas.services import ideas_search_index_sync
+
     roles_sync()
     site_ensure()
+    ideas_search_index_sync()

@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from cocreate.models import Organisation, User
 from ideas.models import Idea, IdeaCampaignPage, Support
+from ideas.services import ideas_search_index_sync
 
 TAGS = ["logistics", "mobile", "energy", "safety", "returns", "finance", "scanning", "yard", "cold-chain", "ui"]
-INDEX_BATCH = 2000
 WORDS = [
     "pallet",
     "scanner",
@@ -93,8 +93,8 @@ class Command(BaseCommand):
         self.stdout.write(f"ideas inserted: {ideas} ({time.monotonic() - started:.1f}s)")
         self._supports(rng, idea_ids, people, per_idea)
         self.stdout.write(f"supports inserted: {sum(per_idea)} ({time.monotonic() - started:.1f}s)")
-        self._index(idea_ids)
-        self.stdout.write(f"search index updated ({time.monotonic() - started:.1f}s)")
+        added = ideas_search_index_sync()
+        self.stdout.write(f"search index: {added} ideas added ({time.monotonic() - started:.1f}s)")
         if settings.IS_POSTGRES:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE ideas_idea; ANALYZE ideas_support;")
@@ -239,16 +239,6 @@ class Command(BaseCommand):
         if len(ids) != len(per_idea):
             raise CommandError("The ideas were not all inserted.")
         return ids
-
-    def _index(self, idea_ids: list[int]) -> None:
-        """Add the inserted ideas to every search backend in batches; bulk inserts send no ``post_save``."""
-        from wagtail.search.backends import get_search_backends
-
-        backends = list(get_search_backends(with_auto_update=True))
-        for start in range(0, len(idea_ids), INDEX_BATCH):
-            batch = list(Idea.objects.filter(pk__in=idea_ids[start : start + INDEX_BATCH]))
-            for backend in backends:
-                backend.add_bulk(Idea, batch)
 
     def _supports(self, rng: random.Random, idea_ids: list[int], people: list[int], per_idea: list[int]) -> None:
         now = timezone.now()
