@@ -15,7 +15,6 @@ def after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     if sender.label != last.label:
         return
     from cocreate.services import roles_sync, site_ensure
-
     from ideas.services import ideas_search_index_sync
 
     roles_sync()
