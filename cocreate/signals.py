@@ -17,6 +17,6 @@ def after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     from cocreate.services import roles_sync, site_ensure
     from ideas.services import ideas_search_index_sync
 
+    site_ensure()  # first: roles_sync gives page permissions on the home page
     roles_sync()
-    site_ensure()
     ideas_search_index_sync()
