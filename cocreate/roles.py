@@ -54,6 +54,12 @@ ROLE_PERMISSIONS: dict[Role, list[tuple[str, str]]] = {
     ],
 }
 
+# Wagtail page permissions (``wagtailcore`` codenames) a role holds on the home page, and so on every page
+# below it: product managers create, edit and publish the idea campaigns.
+ROLE_PAGE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.PRODUCT_MANAGER: ["add_page", "change_page", "publish_page"],
+}
+
 
 def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
     """True for an active user in the role's group; superusers hold every role."""

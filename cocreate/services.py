@@ -6,15 +6,20 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from cocreate.models import HomePage, Organisation, User
-from cocreate.roles import GROUP_NAMES, ROLE_PERMISSIONS, Role
+from cocreate.roles import GROUP_NAMES, ROLE_PAGE_PERMISSIONS, ROLE_PERMISSIONS, Role
 
 
 def roles_sync() -> None:
     """Create the role groups and give each exactly the permissions ``ROLE_PERMISSIONS`` lists.
 
+    Page permissions from ``ROLE_PAGE_PERMISSIONS`` are set on the home page once it exists.
+
     Idempotent; run by a migration and by ``seed_demo``. Permissions that do not exist yet (an app not
     migrated) are skipped and picked up on the next run.
     """
+    from wagtail.models import GroupPagePermission
+
+    home = HomePage.objects.first()
     for role, group_name in GROUP_NAMES.items():
         group, _ = Group.objects.get_or_create(name=group_name)
         wanted = [
@@ -23,6 +28,14 @@ def roles_sync() -> None:
             for perm in Permission.objects.filter(content_type__app_label=app_label, codename=codename)
         ]
         group.permissions.set(wanted)
+        if home is None:
+            continue
+        on_pages = Permission.objects.filter(
+            content_type__app_label="wagtailcore", codename__in=ROLE_PAGE_PERMISSIONS.get(role, [])
+        )
+        GroupPagePermission.objects.filter(group=group, page=home).exclude(permission__in=on_pages).delete()
+        for permission in on_pages:
+            GroupPagePermission.objects.get_or_create(group=group, page=home, permission=permission)
 
 
 def role_grant(*, user: User, role: Role) -> None:

@@ -1,4 +1,5 @@
-"""Keep roles and the site tree in place after every ``migrate`` (and after a test database flush)."""
+"""Keep roles, the site tree and the ideas' search index in place after every ``migrate`` (and after a test
+database flush)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ def after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     if sender.label != last.label:
         return
     from cocreate.services import roles_sync, site_ensure
+    from ideas.services import ideas_search_index_sync
 
+    site_ensure()  # first: roles_sync gives page permissions on the home page
     roles_sync()
-    site_ensure()
+    ideas_search_index_sync()

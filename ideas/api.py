@@ -129,6 +129,10 @@ class IdeaCreateSerializer(serializers.Serializer[Any]):
     cocreators = serializers.ListField(
         child=serializers.CharField(max_length=254), required=False, max_length=services.COCREATORS_MAX
     )
+    # multipart/form-data only; the type and size checks are the service's, the same as the web form's.
+    images = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False), required=False, max_length=services.IMAGES_MAX
+    )
 
 
 def _idea_queryset(user: Any) -> QuerySet[Idea]:
@@ -202,7 +206,12 @@ class IdeaListView(generics.ListCreateAPIView[Idea]):
                 idea.tag_names = names[idea.pk]
         return page
 
-    @extend_schema(request=IdeaCreateSerializer, responses={201: IdeaSerializer})
+    @extend_schema(
+        request={"application/json": IdeaCreateSerializer, "multipart/form-data": IdeaCreateSerializer},
+        responses={201: IdeaSerializer},
+        description="Submit an idea for moderation. Send images (JPEG, PNG, WebP or GIF, up to 6 of 5 MB) as "
+        "multipart/form-data, repeating the ``images`` field.",
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = IdeaCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -219,6 +228,7 @@ class IdeaListView(generics.ListCreateAPIView[Idea]):
             terms_accepted=values["terms_accepted"],
             tags=values.get("tags", []),
             cocreators=values.get("cocreators", []),
+            images=values.get("images", []),
         )
         return Response(IdeaSerializer(idea).data, status=status.HTTP_201_CREATED)
 

@@ -1118,3 +1118,34 @@ def digests_send(*, period: str, now: datetime | None = None) -> int:
             )
             sent += 1
     return sent
+
+
+def ideas_search_index_sync(*, batch_size: int = 2000) -> int:
+    """Add every idea missing from the search index to it, in batches; returns how many were added.
+
+    Saves index an idea as it happens, but rows that arrive without ``post_save`` (bulk loads, restored
+    backups, ideas created by a process that looked at the database before the full-text table existed and
+    settled on the non-indexing fallback) would otherwise stay unfindable: search and the similar-ideas
+    suggestions came back empty in a freshly migrated database. Run after every ``migrate``.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import BigIntegerField
+    from django.db.models.functions import Cast
+    from modelsearch.backends import database as database_search
+    from wagtail.search.backends import get_search_backends
+    from wagtail.search.models import IndexEntry
+
+    # modelsearch decides once per process whether SQLite full text is usable; a process that asked before
+    # the migrations created the table would keep the fallback, which neither indexes nor finds indexed rows.
+    if database_search.USE_SQLITE_FTS is False:
+        database_search.USE_SQLITE_FTS = None
+    indexed = IndexEntry.objects.filter(content_type=ContentType.objects.get_for_model(Idea)).annotate(
+        idea_id=Cast("object_id", output_field=BigIntegerField())
+    )
+    missing = list(Idea.objects.exclude(pk__in=indexed.values("idea_id")).order_by("pk").values_list("pk", flat=True))
+    backends = list(get_search_backends(with_auto_update=True))
+    for start in range(0, len(missing), batch_size):
+        ideas = list(Idea.objects.filter(pk__in=missing[start : start + batch_size]))
+        for backend in backends:
+            backend.add_bulk(Idea, ideas)
+    return len(missing)

@@ -40,8 +40,8 @@ def test_submit_moderate_publish_support_and_reach_a_milestone(page: Page, live_
     page.goto(live_server.url + campaign.url)
     page.get_by_test_id("submit-idea").click()
     page.fill("#id_title", "Solar panels on the loading dock")
-    # The similar-ideas panel is checked through its API in tests/ideas; in a fresh clone the browser's panel
-    # stayed empty for reasons not yet found (see the closing note of stop 8), so it is not asserted here.
+    # Under CI load the debounced lookup can take seconds; the suggestion must still come.
+    expect(page.get_by_test_id("similar-ideas")).to_contain_text("Solar forklift charger", timeout=20_000)
     page.fill("#id_summary", "Charge the forklifts from the dock roof.")
     page.fill("#id_description", "The dock roof is empty and sunny.\n\nPanels would pay back in three years.")
     page.fill("#id_tags", "energy, dock")

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from ideas.models import Idea, Support
+from ideas.selectors import ideas_search
 
 pytestmark = pytest.mark.django_db
 
@@ -17,3 +18,13 @@ def test_the_generator_inserts_ideas_and_supports_with_exact_counts(site):
     for idea in Idea.objects.all():
         assert idea.supporters_count == counted.get(idea.pk, 0)
         assert not Support.objects.filter(idea=idea, user_id=idea.creator_id).exists()
+
+
+def test_generated_ideas_are_found_by_search(site):
+    call_command("generate_ideas", ideas=30, supports=60, users=10, stdout=__import__("io").StringIO())
+    idea = Idea.objects.order_by("pk").last()
+    word = idea.title.split()[0]
+    found = {result.pk for result in ideas_search(queryset=Idea.objects.all(), query=word)}
+    expected = set(Idea.objects.filter(description__icontains=word).values_list("pk", flat=True))
+    assert idea.pk in found
+    assert found == expected

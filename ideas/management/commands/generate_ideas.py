@@ -1,7 +1,8 @@
 """``manage.py generate_ideas --ideas 100000 --supports 1000000``: a large campaign for benchmarks.
 
 Rows go in with PostgreSQL ``COPY`` (or large ``bulk_create`` batches on SQLite). Supporter counts are set from
-the generated supports, so every count equals its rows. The bulk rows are not added to the search index.
+the generated supports, so every count equals its rows. The new ideas are then added to the search index in
+bulk (a few thousand per statement), so search and the similar-ideas suggestions find them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from cocreate.models import Organisation, User
 from ideas.models import Idea, IdeaCampaignPage, Support
+from ideas.services import ideas_search_index_sync
 
 TAGS = ["logistics", "mobile", "energy", "safety", "returns", "finance", "scanning", "yard", "cold-chain", "ui"]
 WORDS = [
@@ -91,6 +93,8 @@ class Command(BaseCommand):
         self.stdout.write(f"ideas inserted: {ideas} ({time.monotonic() - started:.1f}s)")
         self._supports(rng, idea_ids, people, per_idea)
         self.stdout.write(f"supports inserted: {sum(per_idea)} ({time.monotonic() - started:.1f}s)")
+        added = ideas_search_index_sync()
+        self.stdout.write(f"search index: {added} ideas added ({time.monotonic() - started:.1f}s)")
         if settings.IS_POSTGRES:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE ideas_idea; ANALYZE ideas_support;")
