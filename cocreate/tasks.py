@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from celery import Task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
@@ -9,9 +11,11 @@ from django.utils import timezone
 from cocreate.celery import app
 
 HEARTBEAT_KEY = "celery-heartbeat"
+EMAIL_CLAIM_SECONDS = 60
 
 
 @app.task(
+    bind=True,
     autoretry_for=(OSError,),
     retry_backoff=5,
     retry_backoff_max=600,
@@ -19,13 +23,22 @@ HEARTBEAT_KEY = "celery-heartbeat"
     max_retries=8,
     acks_late=True,
 )
-def send_email(*, to: list[str], subject: str, text: str, html: str = "", idempotency_key: str = "") -> bool:
+def send_email(
+    self: Task, *, to: list[str], subject: str, text: str, html: str = "", idempotency_key: str = ""
+) -> bool:
     """Send one e-mail. With an ``idempotency_key``, a retried or duplicated task sends it once only.
 
-    Returns False when the key shows the message was already sent.
+    Returns False when the key shows the message was already sent. The key is marked sent only after the
+    message left, so a worker killed mid-send leaves it unmarked and the redelivered task sends it: at least
+    once, and twice only if the kill falls between the send and the mark. A short claim keeps two deliveries
+    of the same task from sending at the same moment; the second retries later and then finds the mark.
     """
-    if idempotency_key and not cache.add(f"email-sent:{idempotency_key}", 1, timeout=7 * 24 * 3600):
-        return False
+    sent_key, claim_key = f"email-sent:{idempotency_key}", f"email-sending:{idempotency_key}"
+    if idempotency_key:
+        if cache.get(sent_key):
+            return False
+        if not cache.add(claim_key, 1, timeout=EMAIL_CLAIM_SECONDS):
+            raise self.retry(countdown=EMAIL_CLAIM_SECONDS)
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
     if html:
         message.attach_alternative(html, "text/html")
@@ -33,8 +46,11 @@ def send_email(*, to: list[str], subject: str, text: str, html: str = "", idempo
         message.send()
     except OSError:
         if idempotency_key:
-            cache.delete(f"email-sent:{idempotency_key}")
+            cache.delete(claim_key)
         raise
+    if idempotency_key:
+        cache.set(sent_key, 1, timeout=7 * 24 * 3600)
+        cache.delete(claim_key)
     return True
 
 
@@ -44,6 +60,12 @@ def heartbeat() -> str:
     stamp = timezone.now().isoformat()
     cache.set(HEARTBEAT_KEY, stamp, timeout=3600)
     return stamp
+
+
+@worker_ready.connect
+def heartbeat_on_start(**kwargs: object) -> None:
+    """A restarted worker reports itself at once, not only at the scheduler's next beat."""
+    heartbeat.delay()
 
 
 @app.task
