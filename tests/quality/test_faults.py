@@ -1,0 +1,39 @@
+"""The fault drills' short forms (``make test-faults``): PostgreSQL and a private redis-server are required.
+
+Each drill is a script under tests/benchmarks/ with a full form documented in its docstring; here each runs
+small. Selected only with ``-m faults``; without PostgreSQL or redis-server the tests fail, they never skip.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.benchmarks import faults_worker
+from tests.benchmarks.drills import Platform, database_url_of_current_connection, platform
+
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Platform]:
+    if not settings.IS_POSTGRES:
+        pytest.fail("the fault drills need PostgreSQL: set DATABASE_URL")
+    if shutil.which("redis-server") is None:
+        pytest.fail("the fault drills need redis-server")
+    with platform(database_url_of_current_connection(), tmp_path) as started:
+        yield started
+
+
+def test_a_killed_worker_loses_no_email_and_sends_none_twice(running: Platform) -> None:
+    figures = faults_worker.drill(running, members=240, kill_share=0.1)
+    assert figures["unacked_at_kill"] + figures["queued_at_kill"] > 0, "the kill came after the last e-mail"
+    assert figures["failing_checks"] == ["worker"]
+    assert "heartbeat" in figures["worker_error"]
+    assert figures["sent_while_down"] == 0
+    assert figures["missing"] == []
+    assert figures["duplicates"] == []
