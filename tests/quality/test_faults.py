@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.benchmarks import faults_worker
+from tests.benchmarks import faults_asgi, faults_worker
 from tests.benchmarks.drills import Platform, database_url_of_current_connection, platform
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -37,3 +37,16 @@ def test_a_killed_worker_loses_no_email_and_sends_none_twice(running: Platform) 
     assert figures["sent_while_down"] == 0
     assert figures["missing"] == []
     assert figures["duplicates"] == []
+
+
+def test_clients_of_a_killed_asgi_process_resume_on_the_other_with_nothing_missing(running: Platform) -> None:
+    figures = faults_asgi.drill(running, clients=6, seconds=12)
+    assert figures["reconnects"] >= 3  # the half of the room on the killed process moved
+    assert figures["messages_sent"] > 0
+    assert figures["messages_lost"] == 0
+    assert figures["messages_stored_twice"] == 0
+    assert figures["unacked_at_end"] == 0
+    assert figures["seq_contiguous"] is True
+    assert figures["clients_missing_events"] == 0
+    assert figures["clients_with_duplicates"] == 0
+    assert set(figures["pages_from_survivor"]) == {200}
