@@ -18,6 +18,7 @@ app.autodiscover_tasks(["cocreate.insights"])
 # Each app's periodic jobs. Every task here must be idempotent: beat may fire twice around a restart.
 app.conf.beat_schedule = {
     "cocreate-heartbeat": {"task": "cocreate.tasks.heartbeat", "schedule": float(settings.HEARTBEAT_SECONDS)},
+    "cocreate-outbox-flush": {"task": "cocreate.tasks.outbox_flush", "schedule": float(settings.OUTBOX_FLUSH_SECONDS)},
     "cocreate-cleanup-sessions": {
         "task": "cocreate.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),

@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 # is older than HEARTBEAT_MAX_AGE (three missed beats by default).
 HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30, minimum=1)
 HEARTBEAT_MAX_AGE = env_int("HEARTBEAT_MAX_AGE", 3 * HEARTBEAT_SECONDS, minimum=1)
+# The task outbox (cocreate/outbox.py): how often unpublished tasks are published again, and after how long a
+# published task that was never done is assumed lost by the broker.
+OUTBOX_FLUSH_SECONDS = env_int("OUTBOX_FLUSH_SECONDS", 30, minimum=1)
+OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", 600, minimum=1)
 
 # --- Authentication and accounts ---------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
+from cocreate import outbox
 from cocreate.celery import app
 
 HEARTBEAT_KEY = "celery-heartbeat"
@@ -24,7 +25,14 @@ EMAIL_CLAIM_SECONDS = 60
     acks_late=True,
 )
 def send_email(
-    self: Task, *, to: list[str], subject: str, text: str, html: str = "", idempotency_key: str = ""
+    self: Task,
+    *,
+    to: list[str],
+    subject: str,
+    text: str,
+    html: str = "",
+    idempotency_key: str = "",
+    outbox_id: int | None = None,
 ) -> bool:
     """Send one e-mail. With an ``idempotency_key``, a retried or duplicated task sends it once only.
 
@@ -36,6 +44,7 @@ def send_email(
     sent_key, claim_key = f"email-sent:{idempotency_key}", f"email-sending:{idempotency_key}"
     if idempotency_key:
         if cache.get(sent_key):
+            outbox.outbox_done(row_id=outbox_id)
             return False
         if not cache.add(claim_key, 1, timeout=EMAIL_CLAIM_SECONDS):
             raise self.retry(countdown=EMAIL_CLAIM_SECONDS)
@@ -51,6 +60,7 @@ def send_email(
     if idempotency_key:
         cache.set(sent_key, 1, timeout=7 * 24 * 3600)
         cache.delete(claim_key)
+    outbox.outbox_done(row_id=outbox_id)
     return True
 
 
@@ -66,6 +76,12 @@ def heartbeat() -> str:
 def heartbeat_on_start(**kwargs: object) -> None:
     """A restarted worker reports itself at once, not only at the scheduler's next beat."""
     heartbeat.delay()
+
+
+@app.task
+def outbox_flush() -> int:
+    """Publish again the outbox tasks the broker never got or lost (cocreate/outbox.py)."""
+    return outbox.outbox_flush()
 
 
 @app.task
