@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from typing import Any
 
 from celery import Task
@@ -27,6 +28,10 @@ from cocreate.models import OutboxTask
 logger = logging.getLogger(__name__)
 PUBLISH_ERRORS = (OperationalError, RedisError, OSError)
 MAX_ATTEMPTS = 20
+# After a failed publish this process leaves the broker alone for a while: each attempt against a Redis that
+# is down costs seconds (redis-py retries the connection three times with backoff), and the rows wait anyway.
+BROKER_BACKOFF_SECONDS = 10.0
+_broker_down_until = 0.0
 
 
 def task_enqueue_on_commit(*, task: Task, kwargs: dict[str, Any]) -> OutboxTask:
@@ -37,8 +42,11 @@ def task_enqueue_on_commit(*, task: Task, kwargs: dict[str, Any]) -> OutboxTask:
 
 def outbox_publish(*, row_id: int) -> bool:
     """Hand one row's task to the broker; False (and the row kept for the next flush) when it cannot."""
+    global _broker_down_until
     from cocreate.celery import app
 
+    if time.monotonic() < _broker_down_until:
+        return False
     row = OutboxTask.objects.filter(pk=row_id).first()
     if row is None:
         return False
@@ -47,6 +55,7 @@ def outbox_publish(*, row_id: int) -> bool:
         # No publish retries here: a web request must not wait for the broker; the flush retries.
         app.tasks[row.task].apply_async(kwargs={**row.kwargs, "outbox_id": row.pk}, retry=False)
     except PUBLISH_ERRORS as exc:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         logger.warning("outbox: could not publish %s #%s, kept for the next flush: %s", row.task, row.pk, exc)
         return False
     OutboxTask.objects.filter(pk=row_id).update(published_at=timezone.now())

@@ -2,7 +2,7 @@
 
 Every drill runs against PostgreSQL (``DATABASE_URL``) and a redis-server of its own on a free port in
 ``FAULTS_PORTS`` (default 8700-8799); the machine's shared Redis on 6379 is never stopped. The processes get
-a short heartbeat (2 s, stale after 6 s) and a short visibility timeout (10 s) so a drill takes seconds, not the
+a short heartbeat (2 s, stale after 6 s) and a short visibility timeout (10 s) and outbox redelivery (flush every 2 s, again after 8 s) so a drill takes seconds, not the
 production defaults' minutes; the drills say which production figure each stands for.
 """
 
@@ -103,6 +103,8 @@ class Platform:
             "HEARTBEAT_SECONDS": "2",
             "HEARTBEAT_MAX_AGE": "6",
             "CELERY_VISIBILITY_TIMEOUT": "10",
+            "OUTBOX_FLUSH_SECONDS": "2",
+            "OUTBOX_REDELIVER_AFTER": "8",
             "PYTHONUNBUFFERED": "1",
         }
         for name in ("PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "DJANGO_ALLOW_ASYNC_UNSAFE"):

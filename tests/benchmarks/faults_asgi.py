@@ -50,8 +50,9 @@ def make_room(clients: int) -> tuple[int, list[str]]:
     from tests.boards.factories import AgendaItemFactory, BoardFactory, MembershipFactory, SessionFactory
     from tests.factories import UserFactory
 
-    board = BoardFactory()
-    members = [UserFactory(roles=[Role.BOARD_MEMBER]) for _ in range(clients)]
+    run = uuid.uuid4().hex[:8]
+    board = BoardFactory(name=f"Drill room {run}")
+    members = [UserFactory(email=f"room-{run}-{i}@example.com", roles=[Role.BOARD_MEMBER]) for i in range(clients)]
     for member in members:
         MembershipFactory(board=board, user=member)
     session = SessionFactory(board=board, starts_at=timezone.now() - datetime.timedelta(minutes=5))
@@ -89,11 +90,12 @@ async def connect(client: Client, session_id: int) -> None:
                     additional_headers={"Authorization": f"Token {client.token}"},
                     open_timeout=5,
                 )
+                await client.socket.send(json.dumps({"type": "resume", "after": client.last_id}))
+                for msg_id, body in list(client.unacked.items()):
+                    message = {"type": "chat.send", "body": body, "client_msg_id": msg_id}
+                    await client.socket.send(json.dumps(message))
             except (OSError, websockets.exceptions.WebSocketException, TimeoutError):
                 continue
-            await client.socket.send(json.dumps({"type": "resume", "after": client.last_id}))
-            for msg_id, body in client.unacked.items():
-                await client.socket.send(json.dumps({"type": "chat.send", "body": body, "client_msg_id": msg_id}))
             return
         await asyncio.sleep(delay)
         delay = min(delay * 2, 2)
@@ -109,6 +111,7 @@ async def listen(client: Client, session_id: int, stop: asyncio.Event) -> None:
             if stop.is_set():
                 return
             client.reconnects += 1
+            await asyncio.sleep(0.2)
             await connect(client, session_id)
             continue
         message = json.loads(raw)
