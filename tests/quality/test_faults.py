@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.benchmarks import faults_asgi, faults_worker
+from tests.benchmarks import faults_asgi, faults_redis, faults_worker
 from tests.benchmarks.drills import Platform, database_url_of_current_connection, platform
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -50,3 +50,21 @@ def test_clients_of_a_killed_asgi_process_resume_on_the_other_with_nothing_missi
     assert figures["clients_missing_events"] == 0
     assert figures["clients_with_duplicates"] == 0
     assert set(figures["pages_from_survivor"]) == {200}
+
+
+def test_a_redis_restart_degrades_pages_and_loses_no_email_and_no_chat(running: Platform) -> None:
+    figures = faults_redis.drill(running, members=40, clients=4, down_seconds=6)
+    assert faults_redis.pages_ok(figures), figures["pages"]
+    assert any(key.startswith("redis-down ") for key in figures["pages"])
+    assert {"cache", "channel_layer", "broker"} <= set(figures["failing_checks"])
+    assert figures["outbox_rows_while_down"] >= 40  # the batch asked for during the outage waited there
+    assert figures["email_missing"] == 0
+    assert figures["email_duplicates"] == 0
+    assert figures["outbox_rows_left"] == 0
+    assert figures["chat_sent"] > 0
+    assert figures["chat_lost"] == 0
+    assert figures["chat_stored_twice"] == 0
+    assert figures["chat_unacked_at_end"] == 0
+    assert figures["seq_contiguous"] is True
+    assert figures["clients_missing_events"] == 0
+    assert figures["clients_with_duplicates"] == 0
