@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.benchmarks import faults_asgi, faults_redis, faults_worker
+from tests.benchmarks import faults_asgi, faults_redis, faults_worker, load_mixed
 from tests.benchmarks.drills import Platform, database_url_of_current_connection, platform
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
@@ -68,3 +68,17 @@ def test_a_redis_restart_degrades_pages_and_loses_no_email_and_no_chat(running: 
     assert figures["seq_contiguous"] is True
     assert figures["clients_missing_events"] == 0
     assert figures["clients_with_duplicates"] == 0
+
+
+def test_a_minute_of_mixed_load_on_two_processes_has_no_errors_and_leaves_every_count_consistent(
+    running: Platform,
+) -> None:
+    running.manage("seed_demo", timeout=300)
+    bases = [running.start_web("web-a"), running.start_web("web-b")]
+    running.start_worker("worker")
+    figures = load_mixed.run_load(bases, seconds=60, rate=6)
+    assert figures["errors"] == 0, figures["first_errors"]
+    assert set(figures["kinds"]) == {"browse", "support", "comment", "chat"}
+    assert all(row["p99_ms"] > 0 for row in figures["kinds"].values())
+    assert figures["chat_acked"] > 0
+    assert load_mixed.consistent(figures), figures
