@@ -139,16 +139,20 @@ class Platform:
         self.processes[name] = process
         return process
 
-    def start_web(self, name: str) -> str:
-        port = free_port(self.ports)
-        self.start(
-            name,
-            [sys.executable, "-m", "uvicorn", "cocreate.asgi:application", "--host", "127.0.0.1", "--port",
-             str(port), "--lifespan", "off", "--no-access-log", "--timeout-graceful-shutdown", "2"],
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: get(base + "/healthz", timeout=5)[0] in (200, 503), 90, f"{name} answering")
-        return base
+    def start_web(self, *names: str) -> list[str]:
+        """Start one uvicorn process per name, all at once, and return their base URLs once each answers."""
+        bases = []
+        for name in names:
+            port = free_port(self.ports)
+            self.start(
+                name,
+                [sys.executable, "-m", "uvicorn", "cocreate.asgi:application", "--host", "127.0.0.1", "--port",
+                 str(port), "--lifespan", "off", "--no-access-log", "--timeout-graceful-shutdown", "2"],
+            )  # fmt: skip
+            bases.append(f"http://127.0.0.1:{port}")
+        for name, base in zip(names, bases, strict=True):
+            wait_for(lambda base=base: get(base + "/healthz", timeout=5)[0] in (200, 503), 90, f"{name} answering")
+        return bases
 
     def start_worker(self, name: str = "worker") -> None:
         self.start(

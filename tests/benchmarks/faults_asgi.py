@@ -144,7 +144,7 @@ def drill(running: Platform, *, clients: int, seconds: float, rate: float = 2.0)
     from boards.models import SessionEvent
 
     session_id, tokens = make_room(clients)
-    first, second = running.start_web("web-a"), running.start_web("web-b")
+    first, second = running.start_web("web-a", "web-b")
     room = [Client(token, [first, second] if i % 2 == 0 else [second, first]) for i, token in enumerate(tokens)]
     statuses: Counter[int] = Counter()
     stop_polling = threading.Event()

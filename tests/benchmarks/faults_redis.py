@@ -72,8 +72,8 @@ def drill(
     during_session, during_addresses = make_board(members)
     room_session, tokens = make_room(clients)
     mail_dir = running.var_dir / "mail"
-    bases = [running.start_web("web-a"), running.start_web("web-b")]
     running.start_worker("worker")
+    bases = running.start_web("web-a", "web-b")
     wait_for(lambda: health(bases[0])[0] == 200, 60, "/healthz healthy before the drill")
 
     phase = ["before"]

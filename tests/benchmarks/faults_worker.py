@@ -72,8 +72,8 @@ def sent_to(mail_dir: Path) -> Counter[str]:
 def drill(running: Platform, *, members: int, kill_share: float = 0.25) -> dict[str, Any]:
     session_id, addresses = make_board(members)
     mail_dir = running.var_dir / "mail"
-    web = running.start_web("web")
     running.start_worker("worker")
+    [web] = running.start_web("web")
     wait_for(lambda: health(web)[0] == 200, 60, "/healthz healthy with the worker running")
 
     queue = (

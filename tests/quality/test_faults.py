@@ -74,8 +74,8 @@ def test_a_minute_of_mixed_load_on_two_processes_has_no_errors_and_leaves_every_
     running: Platform,
 ) -> None:
     running.manage("seed_demo", timeout=300)
-    bases = [running.start_web("web-a"), running.start_web("web-b")]
     running.start_worker("worker")
+    bases = running.start_web("web-a", "web-b")
     figures = load_mixed.run_load(bases, seconds=60, rate=6)
     assert figures["errors"] == 0, figures["first_errors"]
     assert set(figures["kinds"]) == {"browse", "support", "comment", "chat"}
