@@ -7,7 +7,8 @@ processes. The drill queues a board's minutes e-mails just before stopping Redis
 is down, and checks:
 
 * pages keep serving (200) while Redis is down: the cache degrades to misses, sessions live in the database;
-* ``/healthz`` answers 503 naming cache, channel layer and broker, then 200 once Redis is back;
+* ``/healthz`` answers 503 naming cache, channel layer and broker, then 200 once Redis is back (the worker
+  check last: its heartbeat task waits behind the e-mail backlog in the same queue);
 * no e-mail is lost and none is sent twice. What the broker guarantees: nothing while it is down. A publish
   then fails at once, and a restart without persistence drops what was queued. The task outbox
   (``cocreate/outbox.py``) covers both: the request that asked for the e-mail succeeds with the task stored
@@ -111,10 +112,14 @@ def drill(
         phase[0] = "recovering"
         restarted = time.monotonic()
         await asyncio.to_thread(running.start_redis)
+        # The worker check recovers last: its heartbeat task waits in the queue behind the e-mail backlog.
         recover = await asyncio.to_thread(
-            wait_for, lambda: health(bases[0])[0] == 200 and health(bases[1])[0] == 200, 120, "/healthz healthy"
+            wait_for,
+            lambda: all(set(failing_checks(health(base)[1])) <= {"worker"} for base in bases),
+            120,
+            "/healthz: cache, channel layer and broker healthy",
         )
-        figures["healthz_200_after_restart_s"] = round(recover, 1)
+        figures["services_ok_after_restart_s"] = round(recover, 1)
         phase[0] = "after"
         await asyncio.gather(*senders)
         deadline = time.monotonic() + 60
@@ -132,6 +137,8 @@ def drill(
             wait_for, lambda: set(sent_to(mail_dir)) >= everyone, 120, "every e-mail sent after the restart", 0.5
         )
         figures["all_email_sent_after_restart_s"] = round(time.monotonic() - restarted, 1)
+        await asyncio.to_thread(wait_for, lambda: health(bases[0])[0] == 200, 180, "/healthz 200 after the restart")
+        figures["healthz_200_after_restart_s"] = round(time.monotonic() - restarted, 1)
 
     try:
         asyncio.run(run())
