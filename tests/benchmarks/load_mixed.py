@@ -248,7 +248,12 @@ def run_load(bases: list[str], *, seconds: float, rate: float, users: int = 4, m
 
     ledger_before = ledger_snapshot()
     ideas = list(Idea.objects.filter(status=Idea.Status.PUBLISHED).values_list("pk", flat=True)[:20])
-    session_id = Session.objects.filter(state=Session.State.LIVE).values_list("pk", flat=True).first()
+    # The demo board's live session: the one the demo chatters are members of.
+    session_id = (
+        Session.objects.filter(state=Session.State.LIVE, board__memberships__user__email__in=CHATTERS)
+        .values_list("pk", flat=True)
+        .first()
+    )
     people = PEOPLE[:users]
     tokens = {}
     for i, email in enumerate(people):
