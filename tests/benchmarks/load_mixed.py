@@ -8,15 +8,13 @@ message sent was stored once, the session's ``seq`` runs 1..n without a gap, and
 event stored after it joined, none twice; the royalty ledger is unchanged (total and every payee's balance) and
 every reversal cancels its original.
 
-Full form (10 minutes; PostgreSQL, a private Redis, three ASGI processes)::
+Full form (10 minutes; a migrated PostgreSQL database; ``--start 3`` starts a private redis-server on a free port in
+8700-8799, a worker and three uvicorn processes, seeds the demo data, and stops them all afterwards)::
 
-    redis-server --port 8790 --save '' --appendonly no --daemonize yes
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/cc_faults REDIS_URL=redis://127.0.0.1:8790/0
-    python manage.py run_platform --port 8791 --web-processes 1 &   # migrates and seeds the demo data
-    python -m uvicorn cocreate.asgi:application --port 8792 --lifespan off --no-access-log &
-    python -m uvicorn cocreate.asgi:application --port 8793 --lifespan off --no-access-log &
-    python tests/benchmarks/load_mixed.py --url http://127.0.0.1:8791,http://127.0.0.1:8792,http://127.0.0.1:8793 \\
-        --minutes 10 --rate 12
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cc_faults python tests/benchmarks/load_mixed.py \\
+        --start 3 --minutes 10 --rate 10
+
+Against processes already running, name them instead: ``--url http://127.0.0.1:8791,http://127.0.0.1:8792``.
 
 The short form (about 60 s) runs in CI: ``pytest -m faults tests/quality/test_faults.py`` (``make test-faults``).
 Loopback only; bounded by the duration and ``--max-requests``.
@@ -31,11 +29,13 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,6 +321,18 @@ def run_load(bases: list[str], *, seconds: float, rate: float, users: int = 4, m
     }
 
 
+def start_platform(stack: ExitStack, processes: int, *, seed: bool) -> list[str]:
+    """A private redis-server, a worker and ``processes`` uvicorn processes on DATABASE_URL (see drills.py)."""
+    from tests.benchmarks.drills import platform
+
+    var = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="load-mixed-")))
+    running = stack.enter_context(platform(os.environ["DATABASE_URL"], var))
+    if seed:
+        running.manage("seed_demo", timeout=900)
+    running.start_worker("worker")
+    return running.start_web(*(f"web-{i}" for i in range(processes)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8791", help="comma-separated base URLs, one per process")
@@ -329,14 +341,18 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=4, choices=range(1, len(PEOPLE) + 1))
     parser.add_argument("--rate", type=float, default=8, help="actions per second, all users together (mean)")
     parser.add_argument("--max-requests", type=int, default=500_000)
+    parser.add_argument("--start", type=int, default=0, help="start this many ASGI processes, a worker and a Redis")
+    parser.add_argument("--no-seed", action="store_true", help="with --start: the demo data is already there")
     args = parser.parse_args()
     import django
 
     django.setup()
     seconds = args.minutes * 60 if args.minutes else args.seconds
-    figures = run_load(
-        args.url.split(","), seconds=seconds, rate=args.rate, users=args.users, max_requests=args.max_requests
-    )
+    with ExitStack() as stack:
+        bases = args.url.split(",")
+        if args.start:
+            bases = start_platform(stack, args.start, seed=not args.no_seed)
+        figures = run_load(bases, seconds=seconds, rate=args.rate, users=args.users, max_requests=args.max_requests)
     for kind, row in figures.pop("kinds").items():
         print(f"{kind:8} n={row['n']:6}  p50={row['p50_ms']:7.1f} ms  p99={row['p99_ms']:7.1f} ms  {row['statuses']}")
     for name, value in figures.items():
