@@ -6,7 +6,7 @@ PORT ?= 8000
 WEB_PROCESSES ?= 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-unit test-e2e lint typecheck install run-prod-like migrate seed messages clean
+.PHONY: run test test-unit test-e2e test-faults lint typecheck install run-prod-like migrate seed messages clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ test-e2e: install
 	$(BIN)/python manage.py compile_translations > /dev/null
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/python -m pytest -q -m e2e tests/e2e
 
+## Fault drills (worker, ASGI process, Redis killed) and a 60 s mixed load, on PostgreSQL + a private redis-server.
+## Needs DATABASE_URL=postgres://…; fails (never skips) without PostgreSQL or redis-server.
+test-faults: install
+	$(BIN)/python manage.py compile_translations > /dev/null
+	$(BIN)/python -m pytest -q -m faults tests/quality/test_faults.py
 
 messages: install
 	$(BIN)/python manage.py makemessages --no-obsolete -l zh_Hans -l zh_Hant -i ".venv/*" -i "var/*" -i "tests/*"

@@ -6,6 +6,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cocreate.settings")
 
@@ -16,7 +17,8 @@ app.autodiscover_tasks(["cocreate.insights"])
 
 # Each app's periodic jobs. Every task here must be idempotent: beat may fire twice around a restart.
 app.conf.beat_schedule = {
-    "cocreate-heartbeat": {"task": "cocreate.tasks.heartbeat", "schedule": 30.0},
+    "cocreate-heartbeat": {"task": "cocreate.tasks.heartbeat", "schedule": float(settings.HEARTBEAT_SECONDS)},
+    "cocreate-outbox-flush": {"task": "cocreate.tasks.outbox_flush", "schedule": float(settings.OUTBOX_FLUSH_SECONDS)},
     "cocreate-cleanup-sessions": {
         "task": "cocreate.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 import uuid
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 
 def _database() -> None:
@@ -52,11 +54,26 @@ def _broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
+def _worker() -> None:
+    """The heartbeat task (queued by beat, run by a worker) ran recently: both are alive and keeping up."""
+    from cocreate.tasks import HEARTBEAT_KEY
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    stamp = cache.get(HEARTBEAT_KEY)
+    if stamp is None:
+        raise RuntimeError("no worker heartbeat recorded (worker or scheduler not running, or the cache is down)")
+    age = (timezone.now() - datetime.datetime.fromisoformat(stamp)).total_seconds()
+    if age > settings.HEARTBEAT_MAX_AGE:
+        raise RuntimeError(f"last worker heartbeat {age:.0f} s ago (limit {settings.HEARTBEAT_MAX_AGE} s)")
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "database": _database,
     "cache": _cache,
     "channel_layer": _channel_layer,
     "broker": _broker,
+    "worker": _worker,
 }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -13,6 +12,8 @@ from cocreate.models import User
 
 def email_user_on_commit(*, user: User, template: str, context: dict[str, Any], idempotency_key: str = "") -> None:
     """Queue ``templates/<template>_subject.txt`` / ``_body.txt`` / ``_body.html`` for ``user`` after commit.
+
+    The task goes through the outbox (``cocreate/outbox.py``): a broker outage delays the e-mail, never loses it.
 
     The HTML part is optional. The key makes a retried service call send one e-mail, not two.
     """
@@ -27,10 +28,10 @@ def email_user_on_commit(*, user: User, template: str, context: dict[str, Any], 
         except Exception:  # noqa: BLE001 - the HTML part is optional
             html = ""
 
+    from cocreate.outbox import task_enqueue_on_commit
     from cocreate.tasks import send_email
 
-    transaction.on_commit(
-        lambda: send_email.delay(
-            to=[user.email], subject=subject, text=text, html=html, idempotency_key=idempotency_key
-        )
+    task_enqueue_on_commit(
+        task=send_email,
+        kwargs={"to": [user.email], "subject": subject, "text": text, "html": html, "idempotency_key": idempotency_key},
     )

@@ -369,3 +369,26 @@ class RollupRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.month or ''} at {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class OutboxTask(models.Model):
+    """A task written in the transaction that asked for it, and handed to the broker after commit.
+
+    The row outlives the broker: the task deletes it when done, and ``outbox_flush`` publishes again the rows
+    that never reached the broker (Redis was down) or were never done (the broker lost them in a restart).
+    The tasks are idempotent, so a second delivery is harmless. See ``cocreate/outbox.py``.
+    """
+
+    task = models.CharField(_("task"), max_length=200)
+    kwargs = models.JSONField(_("arguments"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("outbox task")
+        verbose_name_plural = _("outbox tasks")
+        indexes = [models.Index(fields=["published_at"], name="cocreate_outbox_published")]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

@@ -232,7 +232,12 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = _redis_db(REDIS_URL, 2)
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"visibility_timeout": 3600}
+    # A task a worker took but never acknowledged (the worker was killed) is delivered again after this many
+    # seconds. It must outlast the longest retry countdown (send_email backs off up to 600 s): Redis holds a
+    # task with a countdown unacknowledged, and a shorter timeout would deliver it twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+    }
 else:
     # Web, worker and beat are separate processes that share the cache (e-mail idempotency keys, the
     # scheduler heartbeat, rate limits), so the embedded default is a file cache; tests keep to memory.
@@ -268,6 +273,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 # The beat schedule lives in code, in cocreate/celery.py, next to the tasks it names.
+# The worker's heartbeat task runs every HEARTBEAT_SECONDS; /healthz reports the worker down when the last one
+# is older than HEARTBEAT_MAX_AGE (three missed beats by default).
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 30, minimum=1)
+HEARTBEAT_MAX_AGE = env_int("HEARTBEAT_MAX_AGE", 3 * HEARTBEAT_SECONDS, minimum=1)
+# The task outbox (cocreate/outbox.py): how often unpublished tasks are published again, and after how long a
+# published task that was never done is assumed lost by the broker.
+OUTBOX_FLUSH_SECONDS = env_int("OUTBOX_FLUSH_SECONDS", 30, minimum=1)
+OUTBOX_REDELIVER_AFTER = env_int("OUTBOX_REDELIVER_AFTER", 600, minimum=1)
 
 # --- Authentication and accounts ---------------------------------------------------------------------
 
@@ -341,6 +354,10 @@ if EMAIL_URL:
     EMAIL_HOST_PASSWORD = _mail.password or ""
     EMAIL_USE_SSL = _mail.scheme == "smtps"
     EMAIL_USE_TLS = _mail.scheme == "smtp+tls"
+elif env_str("EMAIL_FILE_PATH"):
+    # One file per e-mail in this folder: what the fault drills count.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
+from django.core.cache import cache
 
 from cocreate.mail import email_user_on_commit
 from cocreate.tasks import send_email
@@ -25,6 +27,25 @@ def test_a_failed_send_releases_its_key_so_the_retry_can_send() -> None:
     ):
         send_email.run(to=["a@example.com"], subject="Hi", text="Body", idempotency_key="k2")
     assert send_email(to=["a@example.com"], subject="Hi", text="Body", idempotency_key="k2") is True
+
+
+def test_a_delivery_that_finds_another_sending_retries_later_and_sends_nothing_now() -> None:
+    cache.add("email-sending:k3", 1, timeout=60)  # another delivery of the same task is sending right now
+    with pytest.raises(Retry):
+        send_email.run(to=["a@example.com"], subject="Hi", text="Body", idempotency_key="k3")
+    assert mail.outbox == []
+
+
+def test_a_worker_killed_mid_send_leaves_the_email_unmarked_so_the_redelivery_sends_it() -> None:
+    # KeyboardInterrupt stands for the process dying inside send(): no handler of the task runs.
+    with (
+        mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=KeyboardInterrupt),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        send_email.run(to=["a@example.com"], subject="Hi", text="Body", idempotency_key="k4")
+    cache.delete("email-sending:k4")  # the claim expires after EMAIL_CLAIM_SECONDS
+    assert send_email(to=["a@example.com"], subject="Hi", text="Body", idempotency_key="k4") is True
+    assert len(mail.outbox) == 1
 
 
 def test_the_email_task_retries_with_backoff_and_acks_late() -> None:

@@ -13,7 +13,7 @@ def test_healthz_reports_every_service_up() -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "cache", "channel_layer", "broker"}
+    assert set(body["checks"]) == {"database", "cache", "channel_layer", "broker", "worker"}
     assert all(check["ok"] for check in body["checks"].values())
 
 
