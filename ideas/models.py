@@ -6,7 +6,7 @@ The rules that change these rows live in ``ideas/services.py``; reads in ``ideas
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -346,6 +346,10 @@ class Support(models.Model):
         return f"{self.user_id} supports {self.idea_id}"
 
 
+# How long the author of a comment may still correct it.
+COMMENT_EDIT_WINDOW = timedelta(minutes=15)
+
+
 class Comment(models.Model):
     class Kind(models.TextChoices):
         COMMENT = "comment", _("Comment")
@@ -361,6 +365,9 @@ class Comment(models.Model):
     body = models.TextField(_("comment"), help_text=_("Sanitized HTML."))
     created_at = models.DateTimeField(auto_now_add=True)
     hidden_at = models.DateTimeField(_("hidden by a moderator at"), null=True, blank=True)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    # A deleted comment keeps its place in the thread (its replies stay) but loses its body and its author's name.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -369,6 +376,11 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.idea_id}"
+
+    @property
+    def edit_deadline(self) -> datetime:
+        """The author may edit the comment until this moment."""
+        return self.created_at + COMMENT_EDIT_WINDOW
 
 
 class Report(models.Model):

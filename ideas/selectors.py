@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from cocreate.roles import Role, has_role
 from ideas.models import (
     PUBLIC_STATUSES,
     PUBLISHED_OR_LATER,
+    Comment,
     Idea,
     IdeaCampaignPage,
     IdeaCoCreator,
@@ -82,6 +84,28 @@ def is_idea_creator(*, idea: Idea, user: AbstractBaseUser | AnonymousUser) -> bo
     if idea.creator_id == user.pk:
         return True
     return IdeaCoCreator.objects.filter(idea=idea, user_id=user.pk, accepted_at__isnull=False).exists()
+
+
+def comment_may_edit(*, comment: Comment, user: AbstractBaseUser | AnonymousUser, now: datetime) -> bool:
+    """Only the author edits, and only within ``COMMENT_EDIT_WINDOW`` of posting a comment still shown."""
+    return (
+        user.is_authenticated
+        and comment.author_id == user.pk
+        and comment.deleted_at is None
+        and comment.hidden_at is None
+        and now <= comment.edit_deadline
+    )
+
+
+def comment_may_delete(*, comment: Comment, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """The author or a product manager (the moderators) deletes a comment. An official response is part of the
+    idea's record: only a product manager whose account is staff (``is_staff``, the company's own people)
+    deletes it."""
+    if not user.is_authenticated:
+        return False
+    if comment.kind == Comment.Kind.OFFICIAL:
+        return bool(getattr(user, "is_staff", False)) and has_role(user, Role.PRODUCT_MANAGER)
+    return comment.author_id == user.pk or has_role(user, Role.PRODUCT_MANAGER)
 
 
 def can_see_idea(*, idea: Idea, user: AbstractBaseUser | AnonymousUser) -> bool:
