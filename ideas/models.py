@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from taggit.managers import TaggableManager
@@ -578,3 +579,29 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event to one endpoint, kept so that staff can see what receivers answered.
+    Written by ``ideas.webhooks.webhook_deliver`` and never changed afterwards."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    # The URL as it was at the time: endpoints can be edited or deleted later.
+    url = models.URLField(_("URL"))
+    event = models.CharField(_("event"), max_length=40, choices=WebhookEndpoint.Event.choices)
+    attempt = models.PositiveSmallIntegerField(_("attempt"))
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    succeeded = models.BooleanField(_("succeeded"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.url} (attempt {self.attempt})"
