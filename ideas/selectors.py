@@ -200,10 +200,86 @@ def ideas_search(*, queryset: QuerySet[Idea], query: str, order_by_relevance: bo
     return get_search_backend().search(words, queryset, order_by_relevance=order_by_relevance)
 
 
+# Words too common to say that two titles are about the same thing. English only: Chinese titles have no spaces,
+# so a run of Chinese characters is one word to the search index and is kept whole.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "too",
+        "up",
+        "us",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "without",
+        "you",
+        "your",
+    ]
+)
+
+
+CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def suggestion_words(query: str) -> str:
+    """The words of ``query`` worth matching on: ``search_words`` without English stop words."""
+    return " ".join(word for word in search_words(query).split() if word.lower() not in STOP_WORDS)
+
+
 def similar_ideas(*, query: str, campaign_id: int | None = None, limit: int = 5) -> list[Idea]:
-    """Public ideas matching any word of ``query`` (at least three letters typed), best match first."""
-    query = search_words(query)
-    if len(query) < 3:
+    """Public ideas matching any content word of ``query`` (three letters or two Chinese characters typed; stop
+    words ignored, so "Pallet tracking on the dock" does not suggest every idea with "the"), best match first."""
+    # Three letters say little in English; two Chinese characters are usually a whole word.
+    if len(search_words(query)) < (2 if CJK_RE.search(query) else 3):
+        return []
+    query = suggestion_words(query)
+    if not query:
         return []
     from wagtail.search.backends import get_search_backend
 
