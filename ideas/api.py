@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import URLPattern, URLResolver, path
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -308,17 +310,27 @@ class SupportView(APIView):
 
 
 class CommentSerializer(serializers.ModelSerializer[Comment]):
-    author = serializers.CharField(source="author.public_name", read_only=True)
+    author = serializers.SerializerMethodField()
     body_html = serializers.SerializerMethodField()
     official = serializers.SerializerMethodField()
+    deleted = serializers.SerializerMethodField()
 
     class Meta:
         model = Comment
-        fields = ["id", "parent", "kind", "official", "author", "body_html", "created_at"]
+        fields = ["id", "parent", "kind", "official", "author", "body_html", "created_at", "edited_at", "deleted"]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_author(self, comment: Comment) -> str | None:
+        return None if comment.deleted_at else comment.author.public_name
+
     def get_body_html(self, comment: Comment) -> str:
+        if comment.deleted_at:
+            return str(format_html("<p>{}</p>", gettext("This comment was deleted")))
         return str(clean_html(comment.body))
+
+    def get_deleted(self, comment: Comment) -> bool:
+        return comment.deleted_at is not None
 
     def get_official(self, comment: Comment) -> bool:
         return comment.kind == Comment.Kind.OFFICIAL
@@ -355,6 +367,39 @@ class CommentListView(generics.ListCreateAPIView[Comment]):
             kind=data.validated_data["kind"],
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CommentEditSerializer(serializers.Serializer[Any]):
+    body = serializers.CharField(max_length=services.COMMENT_MAX)
+
+
+class CommentDetailView(APIView):
+    """The author edits a comment (within the edit window); the author or a moderator deletes it (softly)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _comment(self, request: Request, pk: int, comment_id: int) -> Comment:
+        idea = _idea_for(request, pk)
+        if comment_id > MAX_ID:
+            raise NotFoundError(gettext("This comment does not exist."))
+        comment = Comment.objects.filter(pk=comment_id, idea=idea, hidden_at__isnull=True).first()
+        if comment is None:
+            raise NotFoundError(gettext("This comment does not exist."))
+        return comment
+
+    @extend_schema(request=CommentEditSerializer, responses={200: CommentSerializer})
+    def patch(self, request: Request, pk: int, comment_id: int) -> Response:
+        comment = self._comment(request, pk, comment_id)
+        data = CommentEditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.comment_edit(comment=comment, actor=_user(request), body=data.validated_data["body"])
+        return Response(CommentSerializer(comment).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int, comment_id: int) -> Response:
+        comment = self._comment(request, pk, comment_id)
+        services.comment_delete(comment=comment, actor=_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ModerateSerializer(serializers.Serializer[Any]):
@@ -483,6 +528,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("ideas/<int:pk>/", IdeaDetailView.as_view(), name="api-idea"),
     path("ideas/<int:pk>/support/", SupportView.as_view(), name="api-idea-support"),
     path("ideas/<int:pk>/comments/", CommentListView.as_view(), name="api-idea-comments"),
+    path("ideas/<int:pk>/comments/<int:comment_id>/", CommentDetailView.as_view(), name="api-idea-comment"),
     path("ideas/<int:pk>/moderate/", ModerateView.as_view(), name="api-idea-moderate"),
     path("ideas/<int:pk>/status/", StatusView.as_view(), name="api-idea-status"),
     path("campaigns/", CampaignListView.as_view(), name="api-campaigns"),

@@ -6,13 +6,14 @@ The rules that change these rows live in ``ideas/services.py``; reads in ``ideas
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from taggit.managers import TaggableManager
@@ -346,6 +347,10 @@ class Support(models.Model):
         return f"{self.user_id} supports {self.idea_id}"
 
 
+# How long the author of a comment may still correct it.
+COMMENT_EDIT_WINDOW = timedelta(minutes=15)
+
+
 class Comment(models.Model):
     class Kind(models.TextChoices):
         COMMENT = "comment", _("Comment")
@@ -361,6 +366,9 @@ class Comment(models.Model):
     body = models.TextField(_("comment"), help_text=_("Sanitized HTML."))
     created_at = models.DateTimeField(auto_now_add=True)
     hidden_at = models.DateTimeField(_("hidden by a moderator at"), null=True, blank=True)
+    edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
+    # A deleted comment keeps its place in the thread (its replies stay) but loses its body and its author's name.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -369,6 +377,11 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.idea_id}"
+
+    @property
+    def edit_deadline(self) -> datetime:
+        """The author may edit the comment until this moment."""
+        return self.created_at + COMMENT_EDIT_WINDOW
 
 
 class Report(models.Model):
@@ -566,3 +579,29 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event to one endpoint, kept so that staff can see what receivers answered.
+    Written by ``ideas.webhooks.webhook_deliver`` and never changed afterwards."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    # The URL as it was at the time: endpoints can be edited or deleted later.
+    url = models.URLField(_("URL"))
+    event = models.CharField(_("event"), max_length=40, choices=WebhookEndpoint.Event.choices)
+    attempt = models.PositiveSmallIntegerField(_("attempt"))
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    succeeded = models.BooleanField(_("succeeded"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.url} (attempt {self.attempt})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from cocreate.roles import Role, has_role
 from ideas.models import (
     PUBLIC_STATUSES,
     PUBLISHED_OR_LATER,
+    Comment,
     Idea,
     IdeaCampaignPage,
     IdeaCoCreator,
@@ -82,6 +84,28 @@ def is_idea_creator(*, idea: Idea, user: AbstractBaseUser | AnonymousUser) -> bo
     if idea.creator_id == user.pk:
         return True
     return IdeaCoCreator.objects.filter(idea=idea, user_id=user.pk, accepted_at__isnull=False).exists()
+
+
+def comment_may_edit(*, comment: Comment, user: AbstractBaseUser | AnonymousUser, now: datetime) -> bool:
+    """Only the author edits, and only within ``COMMENT_EDIT_WINDOW`` of posting a comment still shown."""
+    return (
+        user.is_authenticated
+        and comment.author_id == user.pk
+        and comment.deleted_at is None
+        and comment.hidden_at is None
+        and now <= comment.edit_deadline
+    )
+
+
+def comment_may_delete(*, comment: Comment, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """The author or a product manager (the moderators) deletes a comment. An official response is part of the
+    idea's record: only a product manager whose account is staff (``is_staff``, the company's own people)
+    deletes it."""
+    if not user.is_authenticated:
+        return False
+    if comment.kind == Comment.Kind.OFFICIAL:
+        return bool(getattr(user, "is_staff", False)) and has_role(user, Role.PRODUCT_MANAGER)
+    return comment.author_id == user.pk or has_role(user, Role.PRODUCT_MANAGER)
 
 
 def can_see_idea(*, idea: Idea, user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -176,10 +200,86 @@ def ideas_search(*, queryset: QuerySet[Idea], query: str, order_by_relevance: bo
     return get_search_backend().search(words, queryset, order_by_relevance=order_by_relevance)
 
 
+# Words too common to say that two titles are about the same thing. English only: Chinese titles have no spaces,
+# so a run of Chinese characters is one word to the search index and is kept whole.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "i",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "this",
+        "to",
+        "too",
+        "up",
+        "us",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "without",
+        "you",
+        "your",
+    ]
+)
+
+
+CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def suggestion_words(query: str) -> str:
+    """The words of ``query`` worth matching on: ``search_words`` without English stop words."""
+    return " ".join(word for word in search_words(query).split() if word.lower() not in STOP_WORDS)
+
+
 def similar_ideas(*, query: str, campaign_id: int | None = None, limit: int = 5) -> list[Idea]:
-    """Public ideas matching any word of ``query`` (at least three letters typed), best match first."""
-    query = search_words(query)
-    if len(query) < 3:
+    """Public ideas matching any content word of ``query`` (three letters or two Chinese characters typed; stop
+    words ignored, so "Pallet tracking on the dock" does not suggest every idea with "the"), best match first."""
+    # Three letters say little in English; two Chinese characters are usually a whole word.
+    if len(search_words(query)) < (2 if CJK_RE.search(query) else 3):
+        return []
+    query = suggestion_words(query)
+    if not query:
         return []
     from wagtail.search.backends import get_search_backend
 

@@ -26,6 +26,7 @@ from cocreate.ratelimit import rate_limit_check
 from cocreate.roles import Role, has_role
 from cocreate.sanitize import clean_html, clean_text
 from ideas.models import (
+    COMMENT_EDIT_WINDOW,
     Comment,
     Follow,
     Idea,
@@ -42,7 +43,7 @@ from ideas.models import (
     StatusChange,
     Support,
 )
-from ideas.selectors import campaign_for_user, is_idea_creator
+from ideas.selectors import campaign_for_user, comment_may_delete, comment_may_edit, is_idea_creator
 
 TITLE_MAX = 120
 SUMMARY_MAX = 300
@@ -974,6 +975,55 @@ def _mentions(text: str) -> list[User]:
         if user is not None:
             users[user.pk] = user
     return list(users.values())[:10]
+
+
+@transaction.atomic
+def comment_edit(*, comment: Comment, actor: User, body: str) -> Comment:
+    """The author corrects a comment within ``COMMENT_EDIT_WINDOW``. The new body is sanitized and limited like a
+    new comment; mentions added by an edit notify nobody. A conditional update keeps a late or concurrent edit (or
+    one racing a deletion) from changing anything."""
+    now = timezone.now()
+    if comment.author_id != actor.pk:
+        raise PermissionDeniedError(_("Only the author may edit a comment."))
+    if comment.deleted_at is not None or comment.hidden_at is not None:
+        raise ConflictError(_("This comment can no longer be edited."), code="gone")
+    if not comment_may_edit(comment=comment, user=actor, now=now):
+        raise ConflictError(
+            _("A comment can only be edited in the first %(minutes)d minutes.")
+            % {"minutes": int(COMMENT_EDIT_WINDOW.total_seconds() // 60)},
+            code="edit_window_closed",
+        )
+    if comment.idea.status in FROZEN_STATUSES:
+        raise ConflictError(_("This idea no longer takes comments."), code="frozen")
+    html = _rich(body, field=_("Comment"), max_length=COMMENT_MAX)
+    changed = Comment.objects.filter(
+        pk=comment.pk,
+        author=actor,
+        deleted_at__isnull=True,
+        hidden_at__isnull=True,
+        created_at__gte=now - COMMENT_EDIT_WINDOW,
+    ).update(body=html, edited_at=now)
+    if not changed:
+        raise ConflictError(_("This comment can no longer be edited."), code="gone")
+    comment.refresh_from_db()
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, actor: User) -> Comment:
+    """Soft-delete: the comment keeps its place so that its replies still make sense, but its body is erased and
+    its author no longer shown. Open reports about it are resolved. Deleting twice changes nothing."""
+    if not comment_may_delete(comment=comment, user=actor):
+        if comment.kind == Comment.Kind.OFFICIAL:
+            raise PermissionDeniedError(_("Only staff may delete an official response."))
+        raise PermissionDeniedError(_("Only the author or a moderator may delete this comment."))
+    if comment.deleted_at is not None:
+        return comment
+    now = timezone.now()
+    Comment.objects.filter(pk=comment.pk, deleted_at__isnull=True).update(body="", deleted_at=now)
+    Report.objects.filter(comment=comment, resolved_at__isnull=True).update(resolved_at=now, resolved_by=actor)
+    comment.refresh_from_db()
+    return comment
 
 
 def comment_hide(*, comment: Comment, moderator: User) -> Comment:

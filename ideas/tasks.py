@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-import urllib.request
+from celery import Task
 
 from cocreate.celery import app
 from ideas import services
-from ideas.webhooks import webhook_signature
+from ideas.webhooks import WebhookRetryError, webhook_deliver
 
 
 @app.task(acks_late=True)
@@ -26,31 +25,20 @@ def send_digests(*, period: str) -> int:
     return services.digests_send(period=period)
 
 
-@app.task(autoretry_for=(OSError,), retry_backoff=10, retry_backoff_max=3600, max_retries=6, acks_late=True)
-def deliver_webhook(*, endpoint_id: int, event: str, body: str) -> int:
-    """POST one signed event; network errors and 5xx answers are retried with backoff."""
+@app.task(
+    bind=True,
+    autoretry_for=(WebhookRetryError,),
+    retry_backoff=10,
+    retry_backoff_max=3600,
+    max_retries=6,
+    acks_late=True,
+)
+def deliver_webhook(self: Task, *, endpoint_id: int, event: str, body: str) -> int:
+    """POST one signed event; network errors and 5xx answers are retried with backoff. Each attempt is logged."""
     from ideas.models import WebhookEndpoint
 
     endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, active=True).first()
     if endpoint is None or not endpoint.url.startswith(("https://", "http://")):
         return 0
-    timestamp = str(int(time.time()))
-    data = body.encode()
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        endpoint.url,
-        data=data,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-Cocreate-Event": event,
-            "X-Cocreate-Timestamp": timestamp,
-            "X-Cocreate-Signature": webhook_signature(secret=endpoint.secret, timestamp=timestamp, body=data),
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        if exc.code >= 500:
-            raise OSError(f"webhook answered {exc.code}") from exc
-        return exc.code
+    delivery = webhook_deliver(endpoint=endpoint, event=event, body=body, attempt=self.request.retries + 1)
+    return delivery.status_code or 0

@@ -168,6 +168,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         .order_by("id")
     )
+    now = timezone.now()
+    for top in comments:
+        for c in [top, *top.replies.all()]:
+            c.may_edit = selectors.comment_may_edit(comment=c, user=user, now=now)  # type: ignore[attr-defined]
+            c.may_delete = selectors.comment_may_delete(comment=c, user=user)  # type: ignore[attr-defined]
     support = Support.objects.filter(idea=idea, user_id=user.pk).first() if user.is_authenticated else None
     following = user.is_authenticated and Follow.objects.filter(idea=idea, user_id=user.pk).exists()
     cocreators = list(IdeaCoCreator.objects.filter(idea=idea).select_related("user"))
@@ -178,7 +183,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "idea": idea,
         "page": idea.campaign,
         "comments": comments,
-        "official": [c for c in comments if c.kind == Comment.Kind.OFFICIAL],
+        "official": [c for c in comments if c.kind == Comment.Kind.OFFICIAL and c.deleted_at is None],
         "support": support,
         "following": following,
         "cocreators": [c for c in cocreators if c.accepted_at],
@@ -195,7 +200,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Forward moves first, archiving last.
         "allowed_moves": sorted(services.ALLOWED_MOVES.get(idea.status, ()), key=lambda s: (s == "archived", s)),
         "status_labels": dict(Idea.Status.choices),
-        "now": timezone.now(),
+        "now": now,
     }
     return render(request, "ideas/idea_detail.html", context)
 
@@ -292,6 +297,44 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
         return redirect(idea.get_absolute_url())
     return redirect(f"{idea.get_absolute_url()}#comment-{created.pk}")
+
+
+def _comment_or_404(idea: Idea, comment_id: int) -> Comment:
+    return get_object_or_404(Comment.objects.select_related("idea"), pk=comment_id, idea=idea, hidden_at__isnull=True)
+
+
+@require_POST
+@login_required
+def comment_edit(request: HttpRequest, pk: int, comment_id: int) -> HttpResponse:
+    idea = _idea_or_404(request, pk)
+    target = _comment_or_404(idea, comment_id)
+    user = _user(request)
+    if target.author_id != user.pk:
+        raise PermissionDenied(_("Only the author may edit a comment."))
+    try:
+        services.comment_edit(comment=target, actor=user, body=request.POST.get("body", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your comment was updated."))
+    return redirect(f"{idea.get_absolute_url()}#comment-{target.pk}")
+
+
+@require_POST
+@login_required
+def comment_delete(request: HttpRequest, pk: int, comment_id: int) -> HttpResponse:
+    idea = _idea_or_404(request, pk)
+    target = _comment_or_404(idea, comment_id)
+    user = _user(request)
+    if not selectors.comment_may_delete(comment=target, user=user):
+        raise PermissionDenied(_("You may not delete this comment."))
+    try:
+        services.comment_delete(comment=target, actor=user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The comment was deleted."))
+    return redirect(f"{idea.get_absolute_url()}#comment-{target.pk}")
 
 
 @require_POST

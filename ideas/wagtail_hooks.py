@@ -1,5 +1,5 @@
 """Wagtail admin for product managers: the moderation queue (submissions and reported comments), review
-rounds, and webhook endpoints."""
+rounds, webhook endpoints and the log of their deliveries."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
@@ -16,12 +17,14 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies.base import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 
 from cocreate.errors import DomainError
 from cocreate.models import User
-from cocreate.roles import Role, has_role
+from cocreate.roles import GROUP_NAMES, Role, has_role, is_staff_role
 from ideas import services
-from ideas.models import REVIEW_CRITERIA, Idea, IdeaReview, Report, ReviewRound, WebhookEndpoint
+from ideas.models import REVIEW_CRITERIA, Idea, IdeaReview, Report, ReviewRound, WebhookDelivery, WebhookEndpoint
 
 
 def _pm(request: HttpRequest) -> User:
@@ -180,3 +183,44 @@ class WebhookViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def register_webhook_viewset() -> WebhookViewSet:
     return WebhookViewSet("idea_webhooks")
+
+
+class ReadOnlyForStaffPolicy(ModelPermissionPolicy):
+    """Staff (product managers, finance, ``is_staff``) may look; nobody, not even a superuser, may add, change or
+    delete: the delivery log is a record of what happened."""
+
+    def user_has_permission(self, user: Any, action: str) -> bool:
+        return action == "view" and is_staff_role(user)
+
+    def users_with_any_permission(self, actions: Any) -> Any:
+        if "view" not in actions:
+            return User.objects.none()
+        return (
+            User.objects.filter(is_active=True)
+            .filter(
+                Q(is_staff=True)
+                | Q(is_superuser=True)
+                | Q(groups__name__in=[GROUP_NAMES[Role.PRODUCT_MANAGER], GROUP_NAMES[Role.FINANCE]])
+            )
+            .distinct()
+        )
+
+
+register_permission_policy(WebhookDelivery, ReadOnlyForStaffPolicy(WebhookDelivery))
+
+
+class WebhookDeliveryViewSet(ModelViewSet):
+    model = WebhookDelivery
+    icon = "history"
+    menu_label = gettext_lazy("Webhook deliveries")
+    add_to_settings_menu = True
+    copy_view_enabled = False
+    inspect_view_enabled = True
+    list_display = ["created_at", "event", "url", "attempt", "status_code", "succeeded", "duration_ms", "error"]
+    list_filter = ["event", "succeeded", "status_code"]
+    form_fields = ["url", "event", "attempt", "status_code", "succeeded", "duration_ms", "error"]
+
+
+@hooks.register("register_admin_viewset")
+def register_webhook_delivery_viewset() -> WebhookDeliveryViewSet:
+    return WebhookDeliveryViewSet("idea_webhook_deliveries")

@@ -17,6 +17,7 @@ Wagtail document and page-privacy helpers, and ``/media/`` (served only with DEB
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from rest_framework.authtoken.models import Token
 
 from cocreate.asgi import application
 from cocreate.routing import websocket_urlpatterns
+from ideas.models import Comment
 from tests.quality.world import ROLES, World, world_build
 
 ANY = ("anonymous", "customer", "outside_member", "member", "product_manager", "finance", "staff")
@@ -44,6 +46,8 @@ def _r(name: str, **kwargs: Callable[[World], Any]) -> UrlFor:
 
 
 IDEA = {"pk": lambda w: w.idea.pk}
+# The world's one comment, written by the board member a moment ago (so still inside its edit window).
+COMMENT = {"pk": lambda w: w.idea.pk, "comment_id": lambda w: Comment.objects.get(idea=w.idea).pk}
 BOARD = {"pk": lambda w: w.board.pk}
 SESSION = {"pk": lambda w: w.session.pk}
 STATEMENT = {
@@ -70,6 +74,8 @@ GET_MATRIX: dict[str, tuple[UrlFor, str]] = {
     "ideas:detail": (_r("ideas:detail", **IDEA), "200 200 200 200 200 200 200"),
     "ideas:resubmit": (_r("ideas:resubmit", **IDEA), "login 200 403 403 403 403 403"),
     "ideas:comment": (_r("ideas:comment", **IDEA), "405 405 405 405 405 405 405"),
+    "ideas:comment_edit": (_r("ideas:comment_edit", **COMMENT), "405 405 405 405 405 405 405"),
+    "ideas:comment_delete": (_r("ideas:comment_delete", **COMMENT), "405 405 405 405 405 405 405"),
     "ideas:follow": (_r("ideas:follow", **IDEA), "405 405 405 405 405 405 405"),
     "ideas:report": (_r("ideas:report", **IDEA), "405 405 405 405 405 405 405"),
     "ideas:invitation": (_r("ideas:invitation", **IDEA), "405 405 405 405 405 405 405"),
@@ -118,6 +124,7 @@ GET_MATRIX: dict[str, tuple[UrlFor, str]] = {
     "api-idea": (_r("api-idea", **IDEA), "200 200 200 200 200 200 200"),
     "api-idea-support": (_r("api-idea-support", **IDEA), "403 405 405 405 405 405 405"),
     "api-idea-comments": (_r("api-idea-comments", **IDEA), "200 200 200 200 200 200 200"),
+    "api-idea-comment": (_r("api-idea-comment", **COMMENT), "403 405 405 405 405 405 405"),
     "api-idea-moderate": (_r("api-idea-moderate", **IDEA), "403 405 405 405 405 405 405"),
     "api-idea-status": (_r("api-idea-status", **IDEA), "403 405 405 405 405 405 405"),
     "api-campaigns": (_r("api-campaigns"), "200 200 200 200 200 200 200"),
@@ -155,6 +162,10 @@ def _empty(w: World) -> dict[str, Any]:
 # (400 = authorised but the body was empty), a valid body where the service, not the view, decides.
 POST_MATRIX: dict[str, tuple[Body, str]] = {
     "ideas:comment": (_empty, "login 302 302 302 302 302 302"),
+    # Only the author edits (the empty body then comes back as an error message); the author or a product
+    # manager deletes; finance and outsiders may do neither.
+    "ideas:comment_edit": (_empty, "login 403 403 302 403 403 403"),
+    "ideas:comment_delete": (_empty, "login 403 403 302 302 403 302"),
     "ideas:follow": (_empty, "login 302 302 302 302 302 302"),
     "ideas:report": (_empty, "login 302 302 302 302 302 302"),
     "ideas:invitation": (_empty, "login 404 404 404 404 404 404"),
@@ -180,6 +191,13 @@ POST_MATRIX: dict[str, tuple[Body, str]] = {
     "royalties-period-close": (_empty, "403 403 403 403 403 200 200"),
     "privacy:delete": (lambda w: {"email": "not-mine@example.com"}, "login 400 400 400 400 400 400"),
 }
+
+# Routes answering other methods: (key, method, body, row), sent in this order before the POSTs above. The edit
+# comes first, as a deletion ends the comment's editable life (deleting again is allowed and changes nothing).
+OTHER_METHODS: list[tuple[str, str, Body, str]] = [
+    ("api-idea-comment", "PATCH", lambda w: {"body": "Edited"}, "403 403 403 200 403 403 403"),
+    ("api-idea-comment", "DELETE", _empty, "403 403 403 204 204 403 204"),
+]
 
 SAMPLES: dict[str, tuple[str, str]] = {
     "/cms/": ("GET", "302 302 302 302 200 200 200"),
@@ -254,6 +272,11 @@ def test_every_route_answers_each_role_as_the_table_says(world: World, role: str
         got = code(client.get(url))
         if got != expected_for(row, role):
             wrong.append(f"GET {key} {url}: expected {expected_for(row, role)}, got {got}")
+    for key, method, body, row in OTHER_METHODS:
+        url = GET_MATRIX[key][0](world)
+        got = code(client.generic(method, url, json.dumps(body(world)), content_type="application/json"))
+        if got != expected_for(row, role):
+            wrong.append(f"{method} {key} {url}: expected {expected_for(row, role)}, got {got}")
     for key, (body, row) in POST_MATRIX.items():
         url = GET_MATRIX[key][0](world)
         if key.startswith(("api-", "royalties-")):

@@ -3,6 +3,11 @@
 Rows go in with PostgreSQL ``COPY`` (or large ``bulk_create`` batches on SQLite). Supporter counts are set from
 the generated supports, so every count equals its rows. The new ideas are then added to the search index in
 bulk (a few thousand per statement), so search and the similar-ideas suggestions find them.
+
+Times look like a campaign's history: ideas were published over the past months (more of them recently), each a
+few hours to days after it was submitted; supports fall between publication and now (or the deadline, for ideas
+that expired without reaching the last milestone); an idea's ``first_milestone_at`` is the time of the support
+that took it past the first milestone.
 """
 
 from __future__ import annotations
@@ -10,18 +15,23 @@ from __future__ import annotations
 import io
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
 from cocreate.models import Organisation, User
 from ideas.models import Idea, IdeaCampaignPage, Support
 from ideas.services import ideas_search_index_sync
+
+# Ideas were published up to this long ago; squaring a uniform draw puts more of them in the recent weeks.
+HISTORY_DAYS = 180
 
 TAGS = ["logistics", "mobile", "energy", "safety", "returns", "finance", "scanning", "yard", "cold-chain", "ui"]
 WORDS = [
@@ -40,6 +50,23 @@ WORDS = [
     "alert",
     "export",
 ]
+
+
+@contextmanager
+def _given_times(model: type[Model]) -> Iterator[None]:
+    """Let ``bulk_create`` keep the generated times: ``auto_now``/``auto_now_add`` fields would otherwise be
+    overwritten with the present moment (COPY on PostgreSQL does not go through them)."""
+    fields = [
+        f for f in model._meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for f, auto_now, auto_now_add in saved:
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
 
 
 def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -93,6 +120,8 @@ class Command(BaseCommand):
         self.stdout.write(f"ideas inserted: {ideas} ({time.monotonic() - started:.1f}s)")
         self._supports(rng, idea_ids, people, per_idea)
         self.stdout.write(f"supports inserted: {sum(per_idea)} ({time.monotonic() - started:.1f}s)")
+        marked = self._first_milestones(page, idea_ids)
+        self.stdout.write(f"first milestones dated: {marked} ({time.monotonic() - started:.1f}s)")
         added = ideas_search_index_sync()
         self.stdout.write(f"search index: {added} ideas added ({time.monotonic() - started:.1f}s)")
         if settings.IS_POSTGRES:
@@ -165,14 +194,22 @@ class Command(BaseCommand):
         now = timezone.now()
         milestones = page.milestone_list()
 
+        self._windows: list[tuple[Any, Any]] = []
+
         def rows() -> Iterable[list[Any]]:
             for n, count in enumerate(per_idea):
-                age = timedelta(days=rng.randint(0, 50), minutes=rng.randint(0, 1440))
+                age = timedelta(days=HISTORY_DAYS * rng.random() ** 2, minutes=rng.randint(0, 1440))
                 published = now - age
+                submitted = published - timedelta(minutes=rng.randint(30, 3 * 24 * 60))
                 reached = sum(1 for s, _d in milestones if count >= s)
                 status = Idea.Status.IN_REVIEW if reached >= len(milestones) else Idea.Status.PUBLISHED
                 extra = sum(d for _s, d in milestones[1 : reached + 1])
                 deadline = None if status == Idea.Status.IN_REVIEW else published + timedelta(days=60 + extra)
+                updated = published
+                if deadline is not None and deadline < now:
+                    status, updated = Idea.Status.EXPIRED, deadline
+                # Supports arrive while the idea is open: from publication to now, or to its deadline.
+                self._windows.append((published, min(now, deadline) if deadline else now))
                 words = rng.sample(WORDS, 3)
                 yield [
                     page.pk,
@@ -187,11 +224,11 @@ class Command(BaseCommand):
                     reached,
                     count / ((age.total_seconds() / 3600 + 2) ** 1.4),
                     deadline,
-                    published,
-                    published,
+                    submitted,
+                    updated,
                     published,
                     "bench",
-                    published,
+                    submitted,
                     "[]",
                     "",
                     False,
@@ -226,22 +263,25 @@ class Command(BaseCommand):
             if settings.IS_POSTGRES:
                 _copy("ideas_idea", columns, rows())
             else:
-                batch: list[Idea] = []
-                for row in rows():
-                    values = dict(zip(columns, row, strict=True))
-                    values["product_codes"] = []
-                    batch.append(Idea(**values))
-                    if len(batch) == 5000:
-                        Idea.objects.bulk_create(batch)
-                        batch = []
-                Idea.objects.bulk_create(batch)
+                with _given_times(Idea):
+                    self._ideas_bulk_create(rows(), columns)
             ids = list(Idea.objects.filter(pk__gt=before).order_by("pk").values_list("pk", flat=True))
         if len(ids) != len(per_idea):
             raise CommandError("The ideas were not all inserted.")
         return ids
 
+    def _ideas_bulk_create(self, rows: Iterable[list[Any]], columns: list[str]) -> None:
+        batch: list[Idea] = []
+        for row in rows:
+            values = dict(zip(columns, row, strict=True))
+            values["product_codes"] = []
+            batch.append(Idea(**values))
+            if len(batch) == 5000:
+                Idea.objects.bulk_create(batch)
+                batch = []
+        Idea.objects.bulk_create(batch)
+
     def _supports(self, rng: random.Random, idea_ids: list[int], people: list[int], per_idea: list[int]) -> None:
-        now = timezone.now()
         importance = ["", "", "nice", "important", "must"]
 
         def rows() -> Iterable[list[Any]]:
@@ -249,12 +289,14 @@ class Command(BaseCommand):
                 creator = people[n % len(people)]
                 chosen = rng.sample(people, min(len(people), count + 1))
                 chosen = [u for u in chosen if u != creator][:count]
+                opened, closed = self._windows[n]
+                span = (closed - opened).total_seconds()
                 for user_id in chosen:
                     would_buy = rng.random() < 0.3
                     yield [
                         idea_ids[n],
                         user_id,
-                        now - timedelta(minutes=rng.randint(0, 60 * 24 * 50)),
+                        opened + timedelta(seconds=span * rng.random()),
                         rng.choice(importance),
                         would_buy if would_buy else None,
                         rng.randint(1, 50) if would_buy else None,
@@ -267,10 +309,24 @@ class Command(BaseCommand):
             if settings.IS_POSTGRES:
                 _copy("ideas_support", columns, rows())
             else:
-                batch: list[Support] = []
-                for row in rows():
-                    batch.append(Support(**dict(zip(columns, row, strict=True))))
-                    if len(batch) == 10000:
-                        Support.objects.bulk_create(batch)
-                        batch = []
-                Support.objects.bulk_create(batch)
+                with _given_times(Support):
+                    batch: list[Support] = []
+                    for row in rows():
+                        batch.append(Support(**dict(zip(columns, row, strict=True))))
+                        if len(batch) == 10000:
+                            Support.objects.bulk_create(batch)
+                            batch = []
+                    Support.objects.bulk_create(batch)
+
+    def _first_milestones(self, page: IdeaCampaignPage, idea_ids: list[int]) -> int:
+        """Date the first milestone of the new ideas that passed it: the time of its ``first``-th support. Few ideas
+        pass it (supports are heavy-tailed), so one correlated subquery each is cheap."""
+        first = page.milestone_list()[0][0]
+        nth_support = (
+            Support.objects.filter(idea=OuterRef("pk"))
+            .order_by("created_at", "pk")
+            .values("created_at")[first - 1 : first]
+        )
+        return Idea.objects.filter(
+            pk__gte=idea_ids[0], pk__lte=idea_ids[-1], campaign=page, supporters_count__gte=first
+        ).update(first_milestone_at=Subquery(nth_support))
