@@ -221,3 +221,91 @@ async def test_a_process_whose_channel_layer_read_failed_catches_up_from_the_dat
     assert (await receive_event(peer, "chat.message", timeout=3))["payload"]["body"] == "and after"
     for comm in (member, peer):
         await comm.disconnect()
+
+
+def stored_unsent(room: Any, *bodies: str) -> list[tuple[str, dict[str, Any]]]:
+    """Store chat messages by ``room.member`` without broadcasting them; their broadcasts are returned."""
+    from boards.selectors import session_access
+
+    captured: list[tuple[str, dict[str, Any]]] = []
+    access = session_access(user=room.member, session_id=room.session.pk)
+    with mock.patch("boards.events.group_send", side_effect=lambda *sent: captured.append(sent)):
+        for body in bodies:
+            services.chat_send(access=access, user=room.member, body=body)
+    return captured
+
+
+async def test_an_event_arriving_during_a_gap_repair_never_makes_the_repair_skip_one_still_on_its_way(
+    room, processes, monkeypatch
+):
+    """Repair reads up to the newest held seq; one held later waits for its own repair, the seqs before it too."""
+    _a, b = processes
+    monkeypatch.setattr(fanout, "GAP_WAIT", 0.05)
+    peer = await join(b, room.session.pk, room.member2)
+    sent = await sync_to_async(stored_unsent)(room, "one", "two", "three", "four")
+    real = fanout.event_wires_between
+
+    reads: list[int] = []
+
+    def read_while_four_arrives(**kwargs: Any) -> Any:
+        wires = real(**kwargs)
+        if not reads:
+            b.loop.call_soon_threadsafe(b.dispatch, sent[3][1])  # "four" overtakes "three" meanwhile
+        reads.append(kwargs["upto_seq"])
+        return wires
+
+    monkeypatch.setattr(fanout, "event_wires_between", read_while_four_arrives)
+    b.dispatch(sent[1][1])  # "two" comes first: "one" is repaired from the database
+    await until(lambda: bool(reads))
+    await asyncio.sleep(0.01)
+    b.dispatch(sent[2][1])  # "three" arrives late, after that repair finished
+    bodies = [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(4)]
+    assert bodies == ["one", "two", "three", "four"]
+    assert await no_event(peer)
+    await peer.disconnect()
+
+
+async def test_an_event_held_behind_a_lost_one_is_repaired_without_waiting_for_another_event(
+    room, processes, monkeypatch
+):
+    _a, b = processes
+    monkeypatch.setattr(fanout, "GAP_WAIT", 0.05)
+    peer = await join(b, room.session.pk, room.member2)
+    sent = await sync_to_async(stored_unsent)(room, "one", "two", "lost", "last")
+    real = fanout.event_wires_between
+
+    reads: list[int] = []
+
+    def read_while_last_arrives(**kwargs: Any) -> Any:
+        wires = real(**kwargs)
+        if not reads:
+            b.loop.call_soon_threadsafe(b.dispatch, sent[3][1])  # "lost" is never broadcast
+        reads.append(kwargs["upto_seq"])
+        return wires
+
+    monkeypatch.setattr(fanout, "event_wires_between", read_while_last_arrives)
+    b.dispatch(sent[1][1])
+    bodies = [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(4)]
+    assert bodies == ["one", "two", "lost", "last"]
+    await peer.disconnect()
+
+
+async def test_a_reconnecting_socket_gets_its_replay_before_any_live_event(room, processes):
+    """Live events reaching the socket before its ``resume`` is handled wait for the replay of older ones."""
+    a, b = processes
+    member = await join(a, room.session.pk, room.member)
+    await member.send_json_to({"type": "chat.send", "body": "missed while away"})
+    await receive_until(member, "ack")
+    peer = await join(b, room.session.pk, room.member2)  # reconnected; its last id is from before "missed"
+    await member.send_json_to({"type": "chat.send", "body": "live after the reconnect"})
+    await receive_until(member, "ack")
+    await asyncio.sleep(0.1)  # the live frame reaches the socket before its resume
+    await peer.send_json_to({"type": "resume", "after": 0})
+    events = []
+    while (message := await peer.receive_json_from(timeout=2))["type"] != "resumed":
+        if message["type"] == "event":
+            events.append(message["payload"]["body"])
+    assert events == ["missed while away", "live after the reconnect"]
+    assert await no_event(peer, within=1)
+    for comm in (member, peer):
+        await comm.disconnect()
