@@ -154,12 +154,19 @@ class RoomHub:
                 await self.layer.group_discard(group, self.channel)
 
     def refresh(self) -> None:
-        """Re-add this process's group memberships now and then: a Redis restart forgets them."""
+        """Re-add this process's group memberships now and then (a Redis restart forgets them), and read what
+        the channel layer dropped after the last event it delivered (nothing follows it to reveal the gap)."""
         if time.monotonic() - self.rejoined_at >= REJOIN_EVERY:
             self.rejoined_at = time.monotonic()
-            self._spawn(self._rejoin())
+            self._spawn(self._rejoin(catch_up=True))
 
-    async def _rejoin(self) -> None:
+    async def _rejoin(self, *, catch_up: bool = False) -> None:
+        await self._join_groups()
+        if catch_up:
+            for room in list(self.rooms.values()):
+                await self._catch_up(room)
+
+    async def _join_groups(self) -> None:
         async with self.lock:
             for session_id in list(self.rooms):
                 await self.layer.group_add(session_group(session_id), self.channel)

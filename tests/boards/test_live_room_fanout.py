@@ -309,3 +309,19 @@ async def test_a_reconnecting_socket_gets_its_replay_before_any_live_event(room,
     assert await no_event(peer, within=1)
     for comm in (member, peer):
         await comm.disconnect()
+
+
+async def test_the_last_event_the_channel_layer_dropped_reaches_the_sockets_at_the_next_heartbeat(
+    room, processes, monkeypatch
+):
+    """No later event reveals that gap; the process reads it from the database when it refreshes its groups."""
+    _a, b = processes
+    peer = await join(b, room.session.pk, room.member2)
+    await peer.send_json_to({"type": "resume", "after": 0})
+    await receive_until(peer, "resumed")
+    await sync_to_async(stored_unsent)(room, "dropped by the layer")
+    monkeypatch.setattr(fanout, "REJOIN_EVERY", 0)
+    await peer.send_json_to({"type": "heartbeat"})
+    assert (await receive_event(peer, "chat.message"))["payload"]["body"] == "dropped by the layer"
+    assert await no_event(peer)
+    await peer.disconnect()
