@@ -16,7 +16,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from boards import fanout, services
+from boards import consumers, fanout, services
 from boards.fanout import RoomHub
 from tests.boards.conftest import joined, no_event, receive_event, receive_until, token_header
 
@@ -325,3 +325,33 @@ async def test_the_last_event_the_channel_layer_dropped_reaches_the_sockets_at_t
     assert (await receive_event(peer, "chat.message"))["payload"]["body"] == "dropped by the layer"
     assert await no_event(peer)
     await peer.disconnect()
+
+
+async def test_frames_reaching_a_socket_while_it_handles_a_client_message_keep_their_order(
+    room, processes, monkeypatch
+):
+    """The inbox reader may take a frame while the socket awaits the database; later frames never overtake it."""
+    a, b = processes
+    member = await join(a, room.session.pk, room.member)
+    peer = await join(b, room.session.pk, room.member2)
+    await peer.send_json_to({"type": "resume", "after": 0})
+    await receive_until(peer, "resumed")
+    real = consumers.SessionConsumer._presence
+    arrived = asyncio.Event()
+
+    async def slow_presence(self: Any, **kwargs: Any) -> None:
+        await arrived.wait()  # both events reach the socket while its heartbeat is being answered
+        await real(self, **kwargs)
+
+    monkeypatch.setattr(consumers.SessionConsumer, "_presence", slow_presence)
+    await peer.send_json_to({"type": "heartbeat"})
+    await asyncio.sleep(0.1)
+    for body in ("first", "second"):
+        await member.send_json_to({"type": "chat.send", "body": body})
+        await receive_until(member, "ack")
+        await asyncio.sleep(0.1)
+    arrived.set()
+    bodies = [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(2)]
+    assert bodies == ["first", "second"]
+    for comm in (member, peer):
+        await comm.disconnect()
