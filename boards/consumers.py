@@ -45,6 +45,7 @@ CLOSE_TRY_AGAIN = 1013  # the socket fell too far behind; reconnect and resume
 PRESENCE_TTL = 60  # seconds without a heartbeat before someone leaves the presence list
 DELIVERED_MEMORY = 5000  # ids remembered per socket to drop duplicates between replay and live delivery
 PRESENCE_DEBOUNCE = 1.0  # seconds: joins and leaves within it go out as one list (a connect storm is not N²)
+FIRST_MESSAGE_WAIT = 0.5  # seconds live events wait after connecting for the client's ``resume`` to go first
 
 
 _background: set[asyncio.Task[None]] = set()
@@ -104,6 +105,7 @@ def _people(entries: dict[str, dict[str, Any]], now: float) -> list[dict[str, An
 class SessionConsumer(JsonConsumer):
     access: SessionAccess | None = None
     hub: RoomHub | None = None
+    on_hold: list[dict[str, Any]] | None = None
     user: Any = None  # the scope's user; past ``connect`` an authenticated User
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -119,19 +121,31 @@ class SessionConsumer(JsonConsumer):
         self.channel_name = await self.channel_layer.new_channel()
         self.base_send = send
         try:
-            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+            await await_many_dispatch([receive, self._inbox_batch], self.dispatch)
         except StopConsumer:
             pass
         finally:
             if self.hub is not None:  # also when the consumer failed: the hub must not feed a dead inbox
                 self.hub.leave(self)
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        await self._dispatch_one(message)
-        # Under load the inbox holds several frames: take them all now rather than one per turn of the
-        # dispatch loop (each turn costs a task and a wait).
+    async def _inbox_batch(self) -> dict[str, Any]:
+        """Every message waiting in the inbox, in order, as one.
+
+        Under load the inbox holds several frames: taking them all at once saves a task and a wait per frame.
+        Only this reader takes from the inbox: were frames also taken while a client message is handled, one
+        frame already taken by the waiting reader would be overtaken by later ones (and then dropped as old).
+        """
+        messages = [await self.inbox.get()]
         while not self.inbox.empty():
-            await self._dispatch_one(self.inbox.get_nowait())
+            messages.append(self.inbox.get_nowait())
+        return {"type": "room.batch", "messages": messages}
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message["type"] == "room.batch":
+            for one in message["messages"]:
+                await self._dispatch_one(one)
+        else:
+            await self._dispatch_one(message)
 
     async def _dispatch_one(self, message: dict[str, Any]) -> None:
         # Live frames touch no database: skip Channels' per-message connection clean-up (a thread hop each).
@@ -150,6 +164,9 @@ class SessionConsumer(JsonConsumer):
         # Live events arrive in ``seq`` order; ``live_seq`` is the last one passed on (or known to be history,
         # which ``resume`` replays).
         self.live_seq = 0
+        # Live frames wait here until the client's first message (its ``resume``) has been handled: the replay
+        # holds older events, and a live event sent before it would reach the client ahead of them.
+        self.on_hold = []
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         self.user = self.scope.get("user")
         await self.accept()
@@ -182,6 +199,20 @@ class SessionConsumer(JsonConsumer):
             }
         )
         await self._presence()
+        _in_background(self._release_hold_later())
+
+    async def _release_hold_later(self) -> None:
+        """A client that sends nothing after connecting still gets live events, a moment later."""
+        await asyncio.sleep(FIRST_MESSAGE_WAIT)
+        self.inbox.put_nowait({"type": "room.release"})
+
+    async def room_release(self, message: dict[str, Any]) -> None:
+        await self._release_hold()
+
+    async def _release_hold(self) -> None:
+        frames, self.on_hold = self.on_hold, None
+        for frame in frames or ():
+            await self.room_frame(frame)
 
     async def disconnect(self, code: int) -> None:
         if self.access is None:
@@ -202,8 +233,10 @@ class SessionConsumer(JsonConsumer):
             await database_sync_to_async(_rate_limit_check)(user=self.user)
         except RateLimitedError as exc:
             await self.send_error(exc.code, exc.message)
-            return
-        await super().receive(text_data=text_data, bytes_data=bytes_data)
+        else:
+            await super().receive(text_data=text_data, bytes_data=bytes_data)
+        if self.on_hold is not None:
+            await self._release_hold()
 
     async def _recheck(self) -> bool:
         """Membership and charter from the database; False (and the socket closed) when they are gone."""
@@ -226,6 +259,9 @@ class SessionConsumer(JsonConsumer):
 
     async def room_frame(self, frame: dict[str, Any]) -> None:
         """A live event, in ``seq`` order, already encoded for members and for facilitators."""
+        if self.on_hold is not None:
+            self.on_hold.append(frame)
+            return
         if self.access is None or frame["seq"] <= self.live_seq:
             return
         self.live_seq = frame["seq"]

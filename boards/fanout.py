@@ -131,6 +131,7 @@ class RoomHub:
         finally:
             room.ready.set()
         self._release(room)
+        self._repair_soon(room)  # events that arrived while the newest seq was read may be waiting for a gap
 
     def leave(self, socket: RoomSocket) -> None:
         """Stop delivering to ``socket`` at once; the process leaves a group once its last socket did."""
@@ -153,12 +154,19 @@ class RoomHub:
                 await self.layer.group_discard(group, self.channel)
 
     def refresh(self) -> None:
-        """Re-add this process's group memberships now and then: a Redis restart forgets them."""
+        """Re-add this process's group memberships now and then (a Redis restart forgets them), and read what
+        the channel layer dropped after the last event it delivered (nothing follows it to reveal the gap)."""
         if time.monotonic() - self.rejoined_at >= REJOIN_EVERY:
             self.rejoined_at = time.monotonic()
-            self._spawn(self._rejoin())
+            self._spawn(self._rejoin(catch_up=True))
 
-    async def _rejoin(self) -> None:
+    async def _rejoin(self, *, catch_up: bool = False) -> None:
+        await self._join_groups()
+        if catch_up:
+            for room in list(self.rooms.values()):
+                await self._catch_up(room)
+
+    async def _join_groups(self) -> None:
         async with self.lock:
             for session_id in list(self.rooms):
                 await self.layer.group_add(session_group(session_id), self.channel)
@@ -227,6 +235,10 @@ class RoomHub:
             return
         room.held[wire["seq"]] = wire
         self._release(room)
+        self._repair_soon(room)
+
+    def _repair_soon(self, room: Room) -> None:
+        """Read what is missing from the database after ``GAP_WAIT`` unless a repair is under way already."""
         if room.held and not room.repairing and room.live_seq is not None:
             room.repairing = True
             self._spawn(self._repair_later(room))
@@ -248,20 +260,30 @@ class RoomHub:
             socket.inbox.put_nowait(message)
 
     async def _repair_later(self, room: Room) -> None:
+        """Fill the gaps before the held events from the database, as long as events are held.
+
+        Events keep arriving while the database is read: one beyond the range read stays held, and the seqs
+        between it and the range may still be on their way, so they get their own ``GAP_WAIT`` and read (never
+        skipped). Only a seq inside the range read that the database lacks is skipped, which the row lock rules
+        out.
+        """
         try:
-            await asyncio.sleep(GAP_WAIT)
-            if not room.held or self.rooms.get(room.session_id) is not room or room.live_seq is None:
-                return
-            missing = await database_sync_to_async(event_wires_between)(
-                session_id=room.session_id, after_seq=room.live_seq, upto_seq=max(room.held)
-            )
-            for wire in missing:
-                if wire["seq"] > room.live_seq:
-                    room.held.setdefault(wire["seq"], wire)
-            self._release(room)
-            if room.held:  # only if the database lacks a seq, which the row lock rules out; skip past it
-                room.live_seq = min(room.held) - 1
+            while True:
+                await asyncio.sleep(GAP_WAIT)
+                if not room.held or self.rooms.get(room.session_id) is not room or room.live_seq is None:
+                    return
+                upto = max(room.held)
+                missing = await database_sync_to_async(event_wires_between)(
+                    session_id=room.session_id, after_seq=room.live_seq, upto_seq=upto
+                )
+                for wire in missing:
+                    if wire["seq"] > room.live_seq:
+                        room.held.setdefault(wire["seq"], wire)
                 self._release(room)
+                while stuck := [seq for seq in room.held if seq <= upto]:
+                    logger.error("live room %s lacks seq %s in the database", room.session_id, room.live_seq + 1)
+                    room.live_seq = min(stuck) - 1
+                    self._release(room)
         except Exception:
             logger.exception("live room gap repair failed; the heartbeat's last_id lets clients resume")
         finally:
@@ -280,6 +302,7 @@ class RoomHub:
                 if wire["seq"] > room.live_seq:
                     room.held.setdefault(wire["seq"], wire)
             self._release(room)
+            self._repair_soon(room)
         except Exception:
             logger.exception("live room catch-up failed; the heartbeat's last_id lets clients resume")
 

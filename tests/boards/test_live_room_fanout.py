@@ -16,7 +16,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from boards import fanout, services
+from boards import consumers, fanout, services
 from boards.fanout import RoomHub
 from tests.boards.conftest import joined, no_event, receive_event, receive_until, token_header
 
@@ -219,5 +219,139 @@ async def test_a_process_whose_channel_layer_read_failed_catches_up_from_the_dat
     assert failed == [b.channel]
     await member.send_json_to({"type": "chat.send", "body": "and after"})
     assert (await receive_event(peer, "chat.message", timeout=3))["payload"]["body"] == "and after"
+    for comm in (member, peer):
+        await comm.disconnect()
+
+
+def stored_unsent(room: Any, *bodies: str) -> list[tuple[str, dict[str, Any]]]:
+    """Store chat messages by ``room.member`` without broadcasting them; their broadcasts are returned."""
+    from boards.selectors import session_access
+
+    captured: list[tuple[str, dict[str, Any]]] = []
+    access = session_access(user=room.member, session_id=room.session.pk)
+    with mock.patch("boards.events.group_send", side_effect=lambda *sent: captured.append(sent)):
+        for body in bodies:
+            services.chat_send(access=access, user=room.member, body=body)
+    return captured
+
+
+async def test_an_event_arriving_during_a_gap_repair_never_makes_the_repair_skip_one_still_on_its_way(
+    room, processes, monkeypatch
+):
+    """Repair reads up to the newest held seq; one held later waits for its own repair, the seqs before it too."""
+    _a, b = processes
+    monkeypatch.setattr(fanout, "GAP_WAIT", 0.05)
+    peer = await join(b, room.session.pk, room.member2)
+    sent = await sync_to_async(stored_unsent)(room, "one", "two", "three", "four")
+    real = fanout.event_wires_between
+
+    reads: list[int] = []
+
+    def read_while_four_arrives(**kwargs: Any) -> Any:
+        wires = real(**kwargs)
+        if not reads:
+            b.loop.call_soon_threadsafe(b.dispatch, sent[3][1])  # "four" overtakes "three" meanwhile
+        reads.append(kwargs["upto_seq"])
+        return wires
+
+    monkeypatch.setattr(fanout, "event_wires_between", read_while_four_arrives)
+    b.dispatch(sent[1][1])  # "two" comes first: "one" is repaired from the database
+    await until(lambda: bool(reads))
+    await asyncio.sleep(0.01)
+    b.dispatch(sent[2][1])  # "three" arrives late, after that repair finished
+    bodies = [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(4)]
+    assert bodies == ["one", "two", "three", "four"]
+    assert await no_event(peer)
+    await peer.disconnect()
+
+
+async def test_an_event_held_behind_a_lost_one_is_repaired_without_waiting_for_another_event(
+    room, processes, monkeypatch
+):
+    _a, b = processes
+    monkeypatch.setattr(fanout, "GAP_WAIT", 0.05)
+    peer = await join(b, room.session.pk, room.member2)
+    sent = await sync_to_async(stored_unsent)(room, "one", "two", "lost", "last")
+    real = fanout.event_wires_between
+
+    reads: list[int] = []
+
+    def read_while_last_arrives(**kwargs: Any) -> Any:
+        wires = real(**kwargs)
+        if not reads:
+            b.loop.call_soon_threadsafe(b.dispatch, sent[3][1])  # "lost" is never broadcast
+        reads.append(kwargs["upto_seq"])
+        return wires
+
+    monkeypatch.setattr(fanout, "event_wires_between", read_while_last_arrives)
+    b.dispatch(sent[1][1])
+    bodies = [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(4)]
+    assert bodies == ["one", "two", "lost", "last"]
+    await peer.disconnect()
+
+
+async def test_a_reconnecting_socket_gets_its_replay_before_any_live_event(room, processes):
+    """Live events reaching the socket before its ``resume`` is handled wait for the replay of older ones."""
+    a, b = processes
+    member = await join(a, room.session.pk, room.member)
+    await member.send_json_to({"type": "chat.send", "body": "missed while away"})
+    await receive_until(member, "ack")
+    peer = await join(b, room.session.pk, room.member2)  # reconnected; its last id is from before "missed"
+    await member.send_json_to({"type": "chat.send", "body": "live after the reconnect"})
+    await receive_until(member, "ack")
+    await asyncio.sleep(0.1)  # the live frame reaches the socket before its resume
+    await peer.send_json_to({"type": "resume", "after": 0})
+    events = []
+    while (message := await peer.receive_json_from(timeout=2))["type"] != "resumed":
+        if message["type"] == "event":
+            events.append(message["payload"]["body"])
+    assert events == ["missed while away", "live after the reconnect"]
+    assert await no_event(peer, within=1)
+    for comm in (member, peer):
+        await comm.disconnect()
+
+
+async def test_the_last_event_the_channel_layer_dropped_reaches_the_sockets_at_the_next_heartbeat(
+    room, processes, monkeypatch
+):
+    """No later event reveals that gap; the process reads it from the database when it refreshes its groups."""
+    _a, b = processes
+    peer = await join(b, room.session.pk, room.member2)
+    await peer.send_json_to({"type": "resume", "after": 0})
+    await receive_until(peer, "resumed")
+    await sync_to_async(stored_unsent)(room, "dropped by the layer")
+    monkeypatch.setattr(fanout, "REJOIN_EVERY", 0)
+    await peer.send_json_to({"type": "heartbeat"})
+    assert (await receive_event(peer, "chat.message"))["payload"]["body"] == "dropped by the layer"
+    assert await no_event(peer)
+    await peer.disconnect()
+
+
+async def test_frames_reaching_a_socket_while_it_handles_a_client_message_keep_their_order(
+    room, processes, monkeypatch
+):
+    """The inbox reader may take a frame while the socket awaits the database; later frames never overtake it."""
+    a, b = processes
+    member = await join(a, room.session.pk, room.member)
+    peer = await join(b, room.session.pk, room.member2)
+    await peer.send_json_to({"type": "resume", "after": 0})
+    await receive_until(peer, "resumed")
+    real = consumers.SessionConsumer._presence
+    arrived = asyncio.Event()
+
+    async def slow_presence(self: Any, **kwargs: Any) -> None:
+        await arrived.wait()  # both events reach the socket while its heartbeat is being answered
+        await real(self, **kwargs)
+
+    monkeypatch.setattr(consumers.SessionConsumer, "_presence", slow_presence)
+    await peer.send_json_to({"type": "heartbeat"})
+    await asyncio.sleep(0.1)
+    for body in ("first", "second"):
+        await member.send_json_to({"type": "chat.send", "body": body})
+        await receive_until(member, "ack")
+        await asyncio.sleep(0.1)
+    arrived.set()
+    bodies = [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(2)]
+    assert bodies == ["first", "second"]
     for comm in (member, peer):
         await comm.disconnect()
