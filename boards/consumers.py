@@ -7,6 +7,7 @@ charter not accepted (also when a member is removed while connected), 4404 no su
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -63,6 +64,14 @@ def _rate_limit() -> tuple[int, int]:
     return int(limit), int(period)
 
 
+def _is_resume(text_data: str | None) -> bool:
+    try:
+        message = json.loads(text_data or "")
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("type") == "resume"
+
+
 def _rate_limit_check(*, user: Any) -> None:
     limit, period = _rate_limit()
     rate_limit_check(scope="boards-ws", key=user.pk, limit=limit, period=period)
@@ -106,6 +115,7 @@ class SessionConsumer(JsonConsumer):
     access: SessionAccess | None = None
     hub: RoomHub | None = None
     on_hold: list[dict[str, Any]] | None = None
+    first_message: bool = True  # a connection's first ``resume`` is never rate-limited (see ``receive``)
     user: Any = None  # the scope's user; past ``connect`` an authenticated User
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -167,6 +177,7 @@ class SessionConsumer(JsonConsumer):
         # Live frames wait here until the client's first message (its ``resume``) has been handled: the replay
         # holds older events, and a live event sent before it would reach the client ahead of them.
         self.on_hold = []
+        self.first_message = True
         self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         self.user = self.scope.get("user")
         await self.accept()
@@ -229,8 +240,13 @@ class SessionConsumer(JsonConsumer):
         """
         if self.access is None:
             return
+        # A refused first ``resume`` would leave a hole the client never asks for again (live events follow it),
+        # so a reconnecting client's catch-up is exempt; every later message counts.
+        exempt = self.first_message and _is_resume(text_data)
+        self.first_message = False
         try:
-            await database_sync_to_async(_rate_limit_check)(user=self.user)
+            if not exempt:
+                await database_sync_to_async(_rate_limit_check)(user=self.user)
         except RateLimitedError as exc:
             await self.send_error(exc.code, exc.message)
         else:

@@ -230,6 +230,22 @@ async def test_a_flooding_member_is_rate_limited(room):
     await close_all(member, peer, host)
 
 
+@override_settings(BOARDS_WS_RATE_LIMIT=(3, 60))
+async def test_a_reconnecting_members_first_resume_is_answered_even_when_their_rate_limit_is_spent(room):
+    member, peer, host = await people(room)
+    for i in range(3):
+        await member.send_json_to({"type": "reaction.add", "emoji": "👍", "client_msg_id": f"r{i}"})
+        await receive_until(member, "ack")
+    await member.disconnect()
+    back = await joined(room.session.pk, await sync_to_async(token_header)(room.member))
+    await back.send_json_to({"type": "resume", "after": 0})
+    assert len([(await receive_event(back, "reaction.added")) for _ in range(3)]) == 3
+    await receive_until(back, "resumed")
+    await back.send_json_to({"type": "resume", "after": 0})
+    assert (await receive_until(back, "error"))["code"] == "rate_limited"
+    await close_all(back, peer, host)
+
+
 async def test_members_cannot_post_before_the_session_is_live(room):
     room.session.state = "scheduled"
     await room.session.asave(update_fields=["state"])
