@@ -48,6 +48,12 @@ class AsgiServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=5)
+        # The next server runs on a new event loop, like a new process: give it a fresh channel layer too. The
+        # old layer's Redis receive belonged to this server's loop, which is gone (channels-redis refuses a
+        # second loop while a receive of the first is still counted).
+        from channels.layers import channel_layers
+
+        channel_layers.backends.clear()
 
 
 @pytest.fixture
