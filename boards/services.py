@@ -44,6 +44,7 @@ from boards.models import (
 from boards.selectors import SessionAccess, board_can_manage, poll_counts, poll_voter_count
 from cocreate.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from cocreate.models import User
+from cocreate.outbox import task_enqueue_on_commit
 from cocreate.roles import GROUP_NAMES, Role, has_role
 from cocreate.sanitize import clean_text
 from ideas.models import Idea
@@ -825,7 +826,7 @@ def session_end(*, access: SessionAccess, user: User, client_msg_id: Any = "") -
         from boards.tasks import minutes_send
 
         session_id = session.pk
-        transaction.on_commit(lambda: minutes_send.delay(session_id=session_id))
+        task_enqueue_on_commit(task=minutes_send, kwargs={"session_id": session_id})
         return event_append(session=session, kind=events.SESSION_STATE, author=user, payload={"state": session.state})
 
     return _locked_action(access=access, user=user, client_msg_id=client_msg_id, build=build)

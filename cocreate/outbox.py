@@ -86,3 +86,9 @@ def outbox_flush(*, now: datetime.datetime | None = None) -> int:
 def outbox_done(*, row_id: int | None) -> None:
     if row_id is not None:
         OutboxTask.objects.filter(pk=row_id).delete()
+
+
+def outbox_attempt(*, row_id: int | None) -> None:
+    """A task with retries of its own marks each attempt, so the flush does not publish it again meanwhile."""
+    if row_id is not None:
+        OutboxTask.objects.filter(pk=row_id).update(published_at=timezone.now())

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -267,6 +268,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The heartbeat has a queue of its own, so a backlog of e-mails never makes a live worker look dead in /healthz
+# (a worker consumes every queue listed here, taking from each in turn).
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("heartbeat"))
+CELERY_TASK_ROUTES = {"cocreate.tasks.heartbeat": {"queue": "heartbeat"}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -17,8 +17,6 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
-
 if TYPE_CHECKING:
     from ideas.models import WebhookDelivery, WebhookEndpoint
 
@@ -36,18 +34,18 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
 
 
 def webhook_queue(*, event: str, payload: dict[str, Any]) -> None:
-    """After commit, queue one delivery per active endpoint subscribed to ``event``."""
+    """Queue one delivery per active endpoint subscribed to ``event``, in the caller's transaction (through the
+    outbox, so a broker outage delays a delivery but never loses it), published after commit."""
+    from cocreate.outbox import task_enqueue_on_commit
     from ideas.models import WebhookEndpoint
+    from ideas.tasks import deliver_webhook
 
-    def dispatch() -> None:
-        from ideas.tasks import deliver_webhook
-
-        body = json.dumps({"event": event, "data": payload}, sort_keys=True)
-        for endpoint in WebhookEndpoint.objects.filter(active=True):
-            if event in endpoint.events:
-                deliver_webhook.delay(endpoint_id=endpoint.pk, event=event, body=body)
-
-    transaction.on_commit(dispatch)
+    body = json.dumps({"event": event, "data": payload}, sort_keys=True)
+    for endpoint in WebhookEndpoint.objects.filter(active=True):
+        if event in endpoint.events:
+            task_enqueue_on_commit(
+                task=deliver_webhook, kwargs={"endpoint_id": endpoint.pk, "event": event, "body": body}
+            )
 
 
 def webhook_deliver(*, endpoint: WebhookEndpoint, event: str, body: str, attempt: int) -> WebhookDelivery:

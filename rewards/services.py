@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from cocreate.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from cocreate.models import User
+from cocreate.outbox import task_enqueue_on_commit
 from cocreate.roles import Role, has_role
 from rewards import money
 from rewards.models import (
@@ -553,7 +554,7 @@ def sales_import_start(*, actor: User | None, file_name: str, content: bytes) ->
     record, _text = _import_begin(actor=actor, file_name=file_name, content=content)
     from rewards.tasks import sales_import_task
 
-    transaction.on_commit(lambda: sales_import_task.delay(record.pk))
+    task_enqueue_on_commit(task=sales_import_task, kwargs={"import_id": record.pk})
     return record
 
 
@@ -829,7 +830,7 @@ def royalty_run_start(*, actor: User | None, period: str) -> RoyaltyRun:
     run = RoyaltyRun.objects.create(period=row, created_by=actor)
     from rewards.tasks import royalty_run_task
 
-    transaction.on_commit(lambda: royalty_run_task.delay(run.pk))
+    task_enqueue_on_commit(task=royalty_run_task, kwargs={"run_id": run.pk})
     return run
 
 
