@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import time
 import uuid
@@ -9,11 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers, get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+
+CHANNEL_LAYER_TIMEOUT = 3.0  # seconds the channel-layer round trip may take
 
 
 def _database() -> None:
@@ -31,16 +34,27 @@ def _cache() -> None:
 
 
 def _channel_layer() -> None:
-    layer = get_channel_layer()
-    if layer is None:
+    """A message sent to a new channel comes back, through a layer instance of the check's own.
+
+    Not the process's shared instance: the live-room hub keeps a receive running on it (``boards/fanout.py``),
+    and channels-redis serves every receive of a process through one reader, so a check could wait on the hub's
+    reader while it reconnects after a Redis restart. The round trip is bounded, so the check fails, never hangs.
+    """
+    if get_channel_layer() is None:
         raise RuntimeError("no channel layer configured")
+    layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
 
     async def round_trip() -> None:
-        channel = await layer.new_channel()
-        await layer.send(channel, {"type": "healthz"})
-        message = await layer.receive(channel)
-        if message.get("type") != "healthz":
-            raise RuntimeError("channel layer returned another message")
+        try:
+            channel = await layer.new_channel()
+            await layer.send(channel, {"type": "healthz"})
+            message = await asyncio.wait_for(layer.receive(channel), timeout=CHANNEL_LAYER_TIMEOUT)
+            if message.get("type") != "healthz":
+                raise RuntimeError("channel layer returned another message")
+        finally:
+            close_pools = getattr(layer, "close_pools", None)
+            if close_pools is not None:
+                await close_pools()
 
     async_to_sync(round_trip)()
 
