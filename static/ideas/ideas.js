@@ -121,5 +121,7 @@
         });
       }
     });
+    // Text typed before this script ran (a slow connection, or the browser restoring the form) is looked up too.
+    lookup();
   }
 })();
