@@ -37,6 +37,7 @@ class AsgiServer:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> AsgiServer:
+        _fresh_channel_layer()
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -48,12 +49,21 @@ class AsgiServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=5)
-        # The next server runs on a new event loop, like a new process: give it a fresh channel layer too. The
-        # old layer's Redis receive belonged to this server's loop, which is gone (channels-redis refuses a
-        # second loop while a receive of the first is still counted).
-        from channels.layers import channel_layers
+        _fresh_channel_layer()
 
-        channel_layers.backends.clear()
+
+def _fresh_channel_layer() -> None:
+    """Each server runs on a new event loop, like a new process: give it a fresh channel layer and live-room hub.
+
+    A layer used before from another loop (an earlier server, or sync code of earlier tests) keeps Redis state
+    tied to that loop (channels-redis refuses a second loop while a receive of the first is still counted).
+    """
+    from channels.layers import channel_layers
+
+    from boards import fanout
+
+    channel_layers.backends.clear()
+    fanout._hub = None
 
 
 @pytest.fixture
