@@ -215,3 +215,15 @@ def database_url_of_current_connection() -> str:
     host = params.get("HOST") or "127.0.0.1"
     port = params.get("PORT") or 5432
     return f"postgres://{params.get('USER') or 'postgres'}{password}@{host}:{port}/{params['NAME']}"
+
+
+def drill_on_fresh_platform(prefix: str, drill: Callable[..., dict[str, Any]], **options: Any) -> dict[str, Any]:
+    """A drill script's run from the shell: Django set up, the platform started in a scratch folder on
+    ``DATABASE_URL``, the drill run against it and its figures returned."""
+    import tempfile
+
+    import django
+
+    django.setup()
+    with tempfile.TemporaryDirectory(prefix=prefix) as var, platform(os.environ["DATABASE_URL"], Path(var)) as running:
+        return drill(running, **options)

@@ -23,7 +23,6 @@ import datetime
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -38,7 +37,7 @@ import websockets
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cocreate.settings")
 
-from tests.benchmarks.drills import Platform, get, platform
+from tests.benchmarks.drills import Platform, drill_on_fresh_platform, get
 
 
 def make_room(clients: int) -> tuple[int, list[str]]:
@@ -206,14 +205,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rate", type=float, default=4.0, help="chat messages per second, all clients together")
     args = parser.parse_args()
-    import django
-
-    django.setup()
-    with (
-        tempfile.TemporaryDirectory(prefix="faults-asgi-") as var,
-        platform(os.environ["DATABASE_URL"], Path(var)) as running,
-    ):
-        figures = drill(running, clients=args.clients, seconds=args.seconds, rate=args.rate)
+    figures = drill_on_fresh_platform("faults-asgi-", drill, clients=args.clients, seconds=args.seconds, rate=args.rate)
     for name, value in figures.items():
         print(f"{name:24} {value}")
     ok = (

@@ -31,7 +31,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -41,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cocreate.settings")
 
-from tests.benchmarks.drills import Platform, failing_checks, get, health, platform, wait_for
+from tests.benchmarks.drills import Platform, drill_on_fresh_platform, failing_checks, get, health, wait_for
 from tests.benchmarks.faults_asgi import Client, chat, connect, listen, make_room
 from tests.benchmarks.faults_worker import make_board, sent_to
 
@@ -191,14 +190,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--down-seconds", type=float, default=30)
     args = parser.parse_args()
-    import django
-
-    django.setup()
-    with (
-        tempfile.TemporaryDirectory(prefix="faults-redis-") as var,
-        platform(os.environ["DATABASE_URL"], Path(var)) as running,
-    ):
-        figures = drill(running, members=args.members, clients=args.clients, down_seconds=args.down_seconds)
+    figures = drill_on_fresh_platform(
+        "faults-redis-", drill, members=args.members, clients=args.clients, down_seconds=args.down_seconds
+    )
     for name, value in figures.items():
         if name == "pages":
             for key, count in value.items():

@@ -22,7 +22,6 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cocreate.settings")
 
-from tests.benchmarks.drills import Platform, failing_checks, health, platform, wait_for
+from tests.benchmarks.drills import Platform, drill_on_fresh_platform, failing_checks, health, wait_for
 
 
 def make_board(members: int) -> tuple[int, list[str]]:
@@ -131,14 +130,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=1000)
     args = parser.parse_args()
-    import django
-
-    django.setup()
-    with (
-        tempfile.TemporaryDirectory(prefix="faults-worker-") as var,
-        platform(os.environ["DATABASE_URL"], Path(var)) as running,
-    ):
-        figures = drill(running, members=args.members)
+    figures = drill_on_fresh_platform("faults-worker-", drill, members=args.members)
     for name, value in figures.items():
         print(f"{name:28} {value if not isinstance(value, list) or len(value) < 10 else f'{len(value)} items'}")
     ok = not figures["missing"] and not figures["duplicates"] and figures["failing_checks"] == ["worker"]
