@@ -6,7 +6,7 @@ PORT ?= 8000
 WEB_PROCESSES ?= 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test test-unit test-e2e test-faults lint typecheck install run-prod-like migrate seed messages clean
+.PHONY: run test test-unit test-e2e test-faults audit lint typecheck install run-prod-like migrate seed messages clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,24 @@ test-e2e: install
 test-faults: install
 	$(BIN)/python manage.py compile_translations > /dev/null
 	$(BIN)/python -m pytest -q -m faults tests/quality/test_faults.py
+
+## Dependency vulnerabilities: pip-audit on the requirements when PyPI's advisory data or OSV answers from here (it is
+## installed into a throwaway virtualenv; --strict, because a release it cannot look up is otherwise skipped in
+## silence); otherwise it says so and runs the offline check against the stored advisory snapshot.
+## Not part of `make test`, which never needs the network.
+AUDIT_VENV ?= /tmp/cocreate-pip-audit
+audit: install
+	@service=$$($(BIN)/python -m tests.quality.dependency_audit probe); \
+	if [ -n "$$service" ]; then \
+		echo "audit: running pip-audit against the $$service vulnerability service"; \
+		test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && $(AUDIT_VENV)/bin/python -m pip install --quiet pip-audit; } || exit 1; \
+		$(AUDIT_VENV)/bin/pip-audit --strict --vulnerability-service $$service -r requirements.txt -r requirements-dev.txt; \
+	else \
+		echo "audit: could not reach a vulnerability service (PyPI's per-release JSON, api.osv.dev), so pip-audit did not run."; \
+		echo "audit: ran instead: the offline check of the pinned and installed versions against the stored advisory"; \
+		echo "audit: snapshot in tests/quality/dependency_advisories.toml (advisories newer than its date are not covered)."; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/quality/test_dependency_audit.py; \
+	fi
 
 messages: install
 	$(BIN)/python manage.py makemessages --no-obsolete -l zh_Hans -l zh_Hant -i ".venv/*" -i "var/*" -i "tests/*"
