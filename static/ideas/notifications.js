@@ -23,6 +23,9 @@
   var lastHeard = 0;
   var stopped = false;
 
+  // The socket's state, for styles and tests: connecting, online, offline (reconnecting) or closed.
+  function setState(state) { region.setAttribute("data-state", state); }
+
   function setUnread(count) {
     if (typeof count !== "number") { return; }
     document.querySelectorAll("[data-notifications-badge]").forEach(function (badge) {
@@ -77,6 +80,7 @@
       case "hello":
         if (lastId === null) { lastId = m.last_id; }
         setUnread(m.unread);
+        setState("online");  // from here on, nothing is missed: the server joined this user's group first
         break;
       case "notification": notification(m); break;
       case "unread": setUnread(m.unread); break;
@@ -94,6 +98,7 @@
   function connect() {
     if (stopped) { return; }
     clearTimeout(reconnectTimer);
+    setState("connecting");
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + path);
     socket.addEventListener("open", function () {
@@ -112,7 +117,8 @@
     });
     socket.addEventListener("close", function (event) {
       clearInterval(heartbeatTimer);
-      if (event.code === 4401 || event.code === 4403) { stopped = true; return; }  // signed out or closed
+      if (event.code === 4401 || event.code === 4403) { stopped = true; setState("closed"); return; }
+      setState("offline");
       // Exponential backoff with jitter: 0.5 s, 1 s, 2 s … capped at 30 s.
       var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
       attempt += 1;
@@ -133,5 +139,6 @@
     }
   });
 
+  window.cocreateNotifications = {socket: function () { return socket; }};
   connect();
 })();
