@@ -110,6 +110,7 @@ def user_delete(*, user: User) -> User:
     from rest_framework.authtoken.models import Token
 
     from boards.models import SessionEvent
+    from ideas.events import notifications_revoke_on_commit
     from ideas.models import Follow, Notification, NotificationPreference
 
     if user.is_superuser:
@@ -144,4 +145,5 @@ def user_delete(*, user: User) -> User:
                 author["name"] = DELETED_NAME
         event.save(update_fields=["payload", "private"])
     _sessions_end(user)
+    notifications_revoke_on_commit(user_id=user.pk)
     return user

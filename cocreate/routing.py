@@ -6,8 +6,10 @@ from django.urls import path
 
 from boards.routing import websocket_urlpatterns as board_routes
 from cocreate.consumers import PingConsumer
+from ideas.routing import websocket_urlpatterns as idea_routes
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
     *board_routes,
+    *idea_routes,
 ]

@@ -25,6 +25,7 @@ from cocreate.models import User
 from cocreate.ratelimit import rate_limit_check
 from cocreate.roles import Role, has_role
 from cocreate.sanitize import clean_html, clean_text
+from ideas.events import notifications_push_on_commit, unread_push_on_commit
 from ideas.models import (
     COMMENT_EDIT_WINDOW,
     Comment,
@@ -163,6 +164,7 @@ def notify(*, users: Iterable[User], kind: str, idea: Idea | None, message: str,
             text = _(message) % {key: str(v) if isinstance(v, Promise) else v for key, v in params.items()}
         rows.append(Notification(user=user, kind=kind, idea=idea, text=text[:300]))
     Notification.objects.bulk_create(rows)
+    notifications_push_on_commit(rows)
     for row in rows:
         if prefs.get(row.user_id, NotificationPreference.Email.IMMEDIATE) != NotificationPreference.Email.IMMEDIATE:
             continue
@@ -1093,10 +1095,14 @@ def cocreator_respond(*, cocreator: IdeaCoCreator, user: User, accept: bool) -> 
 
 
 def notifications_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:
+    """Mark the user's unread notifications (or those of ``ids``) read; their other tabs get the new count."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
-    return unread.update(read_at=timezone.now())
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        unread_push_on_commit(user_id=user.pk)
+    return marked
 
 
 def notification_preference_set(*, user: User, email: str) -> NotificationPreference:

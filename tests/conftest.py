@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers, get_channel_layer
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
@@ -20,6 +22,18 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def fresh_channel_layer() -> Iterator[None]:
+    """An empty channel layer of the test's own: the Redis layer keeps locks bound to the loop that made them."""
+    channel_layers.backends = {}
+    layer = get_channel_layer()
+    if hasattr(layer, "flush"):
+        async_to_sync(layer.flush)()
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
 
 
 @pytest.fixture

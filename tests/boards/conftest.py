@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -36,15 +33,8 @@ class Room:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_channel_layer() -> Iterator[None]:
-    """Each test gets an empty layer of its own: the Redis layer keeps locks bound to the loop that made them."""
-    channel_layers.backends = {}
-    layer = get_channel_layer()
-    if hasattr(layer, "flush"):
-        async_to_sync(layer.flush)()
-    channel_layers.backends = {}
-    yield
-    channel_layers.backends = {}
+def _fresh_channel_layer(fresh_channel_layer: None) -> None:
+    """Every live-room test gets an empty channel layer of its own (see ``tests/conftest.py``)."""
 
 
 @pytest.fixture

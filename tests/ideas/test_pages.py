@@ -305,7 +305,14 @@ def test_the_header_shows_the_unread_notification_count(site, customer):
     services.notify(users=[customer], kind="status", idea=None, message="Hello", params={})
     html = logged_in_client(customer).get("/ideas/mine/").content.decode()
     assert 'data-testid="notifications-link"' in html
-    assert '<span class="badge">1</span>' in html
+    assert '<span class="badge" data-testid="notifications-badge" data-notifications-badge>1</span>' in html
+
+
+def test_the_header_keeps_a_hidden_badge_and_the_live_region_for_the_notification_socket(site, customer):
+    html = logged_in_client(customer).get("/ideas/mine/").content.decode()
+    assert '<span class="badge" data-testid="notifications-badge" data-notifications-badge hidden>0</span>' in html
+    assert 'role="status" aria-live="polite" data-notifications-socket="/ws/notifications/"' in html
+    assert "ideas/notifications.js" in html
 
 
 @pytest.mark.parametrize(

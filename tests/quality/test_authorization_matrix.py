@@ -214,6 +214,7 @@ SOCKET_MATRIX: dict[str, tuple[Callable[[World], str], str]] = {
         lambda w: f"/ws/sessions/{w.session.pk}/",
         "4401 4403 4403 ok ok 4403 ok",
     ),
+    "ws/notifications/": (lambda w: "/ws/notifications/", "4401 ok ok ok ok ok ok"),
 }
 
 
