@@ -5,7 +5,6 @@ results arrive live."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from boards.selectors import session_access
 from cocreate.demo import seed_core
 from cocreate.roles import Role
 from tests.e2e.conftest import LANGUAGES, expect_language, expect_no_horizontal_scroll, login, new_page, shot
-from tests.e2e.test_boards_live_room import AsgiServer
+from tests.e2e.test_boards_live_room import AsgiServer, in_thread
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.e2e
 def asgi_server(transactional_db: None) -> Iterator[AsgiServer]:
     with AsgiServer() as server:
         yield server
-
-
-def in_thread(action: Any) -> None:
-    """Run a service whose on-commit fan-out uses async_to_sync: not on Playwright's event-loop thread."""
-    worker = threading.Thread(target=action)
-    worker.start()
-    worker.join()
 
 
 def join_room(page: Page, url: str) -> None:
