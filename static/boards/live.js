@@ -25,7 +25,8 @@
     decisions: [],
     actions: [],
     myUpvotes: {},
-    myVotes: {}
+    myVotes: {},
+    choices: {}                // poll id -> options ticked but maybe not sent yet: the list is redrawn on every event
   };
   var pending = {};            // client_msg_id -> message, until the server acknowledges it
   var socket = null;
@@ -295,7 +296,7 @@
         var pct = count !== null && total ? Math.round(100 * count / total) : 0;
         var input = el("input", {type: poll.kind === "multiple" ? "checkbox" : "radio", name: "poll-" + poll.id, value: option.id,
           disabled: poll.closed || state.sessionState !== "live" ? "disabled" : false,
-          checked: (state.myVotes[poll.id] || []).indexOf(option.id) >= 0 ? "checked" : false});
+          checked: (state.choices[poll.id] || state.myVotes[poll.id] || []).indexOf(option.id) >= 0 ? "checked" : false});
         form.appendChild(el("label", {className: "poll-option"}, [
           input, el("span", {text: option.label}),
           count !== null ? el("span", {className: "meta", text: " " + count + " (" + pct + "%)"}) : null,
@@ -306,9 +307,14 @@
       if (!poll.closed && state.sessionState === "live") {
         form.appendChild(el("button", {type: "submit", className: "btn btn-secondary btn-small", text: t.vote}));
       }
+      function ticked() {
+        return Array.prototype.slice.call(form.querySelectorAll("input:checked")).map(function (i) { return Number(i.value); });
+      }
+      // Another member's vote redraws the poll: what this member ticked must survive it, or "Vote" sends nothing.
+      form.addEventListener("change", function () { state.choices[poll.id] = ticked(); });
       form.addEventListener("submit", function (event) {
         event.preventDefault();
-        var chosen = Array.prototype.slice.call(form.querySelectorAll("input:checked")).map(function (i) { return Number(i.value); });
+        var chosen = ticked();
         if (!chosen.length) { return; }
         state.myVotes[poll.id] = chosen;
         send({type: "poll.vote", poll: poll.id, options: chosen});

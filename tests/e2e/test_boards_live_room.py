@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from boards import services as board_services
 from boards.demo import seed_demo
-from boards.models import Session
+from boards.models import Poll, PollVote, Session
 from boards.selectors import session_access
 from cocreate.demo import seed_core
 from tests.e2e.conftest import login, shot
@@ -172,4 +172,52 @@ def test_a_resync_loads_the_missed_log_before_the_live_events_that_arrive_meanwh
     assert len(pages) >= 3  # 8 missed events in pages of 3
     ids = james.evaluate("Object.keys(window.cocreateLive.state.seen).map(Number)")
     assert len(ids) == len(set(ids))
+    assert errors == []
+
+
+def test_a_ticked_poll_option_survives_another_members_vote_arriving_before_it_is_sent(
+    browser: Browser, asgi_server: Any
+) -> None:
+    """Every event redraws the poll list: an option ticked but not yet sent stays ticked, so "Vote" sends it.
+
+    The redraw used to clear it, and "Vote" then sent nothing: the member's vote was silently never cast (the
+    board-pair journey's late poll result: the second voter's vote never reached the server).
+    """
+    people = seed_core()
+    seed_demo(people=people)
+    live = Session.objects.get(state=Session.State.LIVE)
+    facilitator, other = people.product_manager, people.board_member
+    in_thread(
+        lambda: board_services.poll_open(
+            access=session_access(user=facilitator, session_id=live.pk),
+            user=facilitator,
+            question="Which launch quarter?",
+            options=["Q1", "Q2"],
+        )
+    )
+    poll_row = Poll.objects.get(session=live)
+    first, second = poll_row.options.all()
+    errors: list[str] = []
+
+    james = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    james.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(james, asgi_server, people.board_member2.email)
+    james.goto(f"{asgi_server.url}/boards/sessions/{live.pk}/live/")
+    expect(james.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=10000)
+    poll = james.locator("#poll-list .poll").filter(has_text="Which launch quarter?")
+    poll.locator("input[type=radio]").nth(1).check()
+
+    # Another member's vote arrives (and redraws the poll) before James presses "Vote".
+    in_thread(
+        lambda: board_services.poll_vote(
+            access=session_access(user=other, session_id=live.pk), user=other, poll=poll_row.pk, options=[first.pk]
+        )
+    )
+    options = poll.locator(".poll-option")
+    expect(options.nth(0)).to_contain_text("1 (100%)", timeout=5000)
+    expect(poll.locator("input[type=radio]").nth(1)).to_be_checked()
+    poll.locator("button[type=submit]").click()
+    expect(options.nth(0)).to_contain_text("1 (50%)", timeout=5000)
+    expect(options.nth(1)).to_contain_text("1 (50%)", timeout=5000)
+    assert PollVote.objects.get(poll=poll_row, user=people.board_member2).option_id == second.pk
     assert errors == []

@@ -116,12 +116,11 @@ def test_two_board_members_read_ask_upvote_and_vote_live(browser: Browser, asgi_
         expect(poll).to_be_visible(timeout=5000)
         poll.locator("input[type=radio]").nth(choice).check()
         poll.locator("button[type=submit]").click()
-    # Normally at once; a live frame the channel layer drops reaches the browser at its next heartbeat (every
-    # 20 s), which is the room's guarantee that nothing is lost, so allow for one heartbeat.
+    # Live: the second vote's result reaches both browsers at once (no heartbeat needed).
     for page in (amara, james):
         options = page.locator("#poll-list .poll .poll-option")
-        expect(options.nth(0)).to_contain_text("1 (50%)", timeout=30_000)
-        expect(options.nth(1)).to_contain_text("1 (50%)", timeout=30_000)
+        expect(options.nth(0)).to_contain_text("1 (50%)", timeout=5_000)
+        expect(options.nth(1)).to_contain_text("1 (50%)", timeout=5_000)
         expect(page.locator("#poll-list .poll > .meta")).to_contain_text("2")
     shot(james, f"{step}-06-poll-results")
     shot(amara, f"{step}-07-poll-results-phone")
