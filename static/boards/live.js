@@ -25,7 +25,8 @@
     decisions: [],
     actions: [],
     myUpvotes: {},
-    myVotes: {}
+    myVotes: {},
+    choices: {}                // poll id -> options ticked but maybe not sent yet: the list is redrawn on every event
   };
   var pending = {};            // client_msg_id -> message, until the server acknowledges it
   var socket = null;
@@ -33,6 +34,7 @@
   var heartbeatTimer = null;
   var lastHeard = 0;
   var stopped = false;
+  var held = null;             // live events received while a resync loads the snapshot (see resync())
 
   function $(id) { return document.getElementById(id); }
   function el(tag, attrs, children) {
@@ -294,7 +296,7 @@
         var pct = count !== null && total ? Math.round(100 * count / total) : 0;
         var input = el("input", {type: poll.kind === "multiple" ? "checkbox" : "radio", name: "poll-" + poll.id, value: option.id,
           disabled: poll.closed || state.sessionState !== "live" ? "disabled" : false,
-          checked: (state.myVotes[poll.id] || []).indexOf(option.id) >= 0 ? "checked" : false});
+          checked: (state.choices[poll.id] || state.myVotes[poll.id] || []).indexOf(option.id) >= 0 ? "checked" : false});
         form.appendChild(el("label", {className: "poll-option"}, [
           input, el("span", {text: option.label}),
           count !== null ? el("span", {className: "meta", text: " " + count + " (" + pct + "%)"}) : null,
@@ -305,9 +307,14 @@
       if (!poll.closed && state.sessionState === "live") {
         form.appendChild(el("button", {type: "submit", className: "btn btn-secondary btn-small", text: t.vote}));
       }
+      function ticked() {
+        return Array.prototype.slice.call(form.querySelectorAll("input:checked")).map(function (i) { return Number(i.value); });
+      }
+      // Another member's vote redraws the poll: what this member ticked must survive it, or "Vote" sends nothing.
+      form.addEventListener("change", function () { state.choices[poll.id] = ticked(); });
       form.addEventListener("submit", function (event) {
         event.preventDefault();
-        var chosen = Array.prototype.slice.call(form.querySelectorAll("input:checked")).map(function (i) { return Number(i.value); });
+        var chosen = ticked();
         if (!chosen.length) { return; }
         state.myVotes[poll.id] = chosen;
         send({type: "poll.vote", poll: poll.id, options: chosen});
@@ -354,9 +361,11 @@
 
   // --- Loading and the socket --------------------------------------------------------------------------
 
-  function loadSince() {
+  // Pages through the event log after ``after`` (each next page starts after the last id of the one before,
+  // never after an id that arrived live meanwhile: that would skip the rest of the log).
+  function loadSince(after) {
     setStatus("catching-up", t.catchingUp);
-    return fetch(cfg.eventsUrl + "?after=" + state.lastId, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    return fetch(cfg.eventsUrl + "?after=" + after, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (response) {
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
@@ -364,9 +373,27 @@
       .then(function (body) {
         body.events.forEach(apply);
         render();
-        if (body.has_more) { return loadSince(); }
+        if (body.has_more) { return loadSince(body.last_id); }
         return null;
       });
+  }
+
+  // On resync: live events that arrive while the snapshot loads are held, and applied (in id order, each
+  // once) only after it, then the socket resumes after the newest id. Applying them first would move lastId
+  // past the snapshot's events still to come.
+  function resync() {
+    if (held) { return; }  // a load is under way; it resumes when done
+    held = [];
+    loadSince(state.lastId).then(function () {
+      var waiting = held;
+      held = null;
+      waiting.sort(function (a, b) { return a.id - b.id; }).forEach(apply);
+      render();
+      if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify({type: "resume", after: state.lastId})); }
+    }, function () {
+      held = null;
+      if (socket) { socket.close(); }
+    });
   }
 
   function send(message) {
@@ -393,17 +420,16 @@
       lastHeard = Date.now();
       var m = JSON.parse(frame.data);
       switch (m.type) {
-        case "event": apply(m); render(); break;
+        case "event":
+          if (held) { held.push(m); } else { apply(m); render(); }
+          break;
         case "ack": delete pending[m.client_msg_id]; break;
         case "resumed": setStatus("online", t.online); break;
-        case "resync":
-          loadSince().then(function () { socket.send(JSON.stringify({type: "resume", after: state.lastId})); })
-            .catch(function () { socket.close(); });
-          break;
+        case "resync": resync(); break;
         case "presence": renderPresence(m.users); break;
         case "heartbeat":
           // The server's newest id is ahead of ours: something was lost on the way; ask for it.
-          if (m.last_id > state.lastId) { socket.send(JSON.stringify({type: "resume", after: state.lastId})); }
+          if (m.last_id > state.lastId && !held) { socket.send(JSON.stringify({type: "resume", after: state.lastId})); }
           break;
         case "error":
           if (m.client_msg_id) { delete pending[m.client_msg_id]; }
@@ -488,7 +514,7 @@
   });
 
   render();
-  loadSince().then(connect, function () { connect(); });
+  loadSince(state.lastId).then(connect, function () { connect(); });
 
   // Exposed for the browser tests and for debugging from the console.
   window.cocreateLive = {state: state, pending: pending, socket: function () { return socket; }};

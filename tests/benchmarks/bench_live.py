@@ -381,6 +381,20 @@ async def room_matrix(
             row["cpu_ms_per_1k"] = round(cpu * 1e6 / max(1, row["deliveries"]), 1)
             print(format_row(row), flush=True)
             results.append(row)
+        # Late or lost: what a row counted as missing after its drain, counted again one heartbeat (and its
+        # resume) later, with the clients still connected.
+        if any(row["final_loss"] for row in results if row["clients"] == n):
+            await asyncio.sleep(args.heartbeat + 5)
+            for row in results:
+                if row["clients"] == n:
+                    tag = f"r{n}x{row['rate']}"
+                    publishers = clients[: max(1, min(n, math.ceil(row["rate"] / 2)))]
+                    row["missing_later"] = measure(clients, publishers, tag)["final_loss"]
+                    print(
+                        f"late or lost N={n} rate={row['rate']}/s: {row['final_loss']} missing after the drain, "
+                        f"{row['missing_later']} still missing {args.heartbeat + 5:.0f} s later",
+                        flush=True,
+                    )
         for c in clients:
             c.stop = True
             if c.ws is not None:

@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
+from boards import services as board_services
 from boards.demo import seed_demo
-from boards.models import Session
+from boards.models import Poll, PollVote, Session
+from boards.selectors import session_access
 from cocreate.demo import seed_core
 from tests.e2e.conftest import login, shot
 
@@ -66,6 +68,13 @@ def _fresh_channel_layer() -> None:
     fanout._hub = None
 
 
+def in_thread(action: Any) -> None:
+    """Run a service whose on-commit fan-out uses async_to_sync: not on Playwright's event-loop thread."""
+    worker = threading.Thread(target=action)
+    worker.start()
+    worker.join()
+
+
 @pytest.fixture
 def asgi_server(transactional_db: None) -> Iterator[AsgiServer]:
     with AsgiServer() as server:
@@ -107,4 +116,108 @@ def test_two_members_chat_live_and_the_one_who_was_offline_catches_up(browser: B
     bodies = james.locator(".chat-body").all_inner_texts()
     assert bodies == ["Roadmap looks right to me", "Missed message 0", "Missed message 1", "Missed message 2"]
     shot(james, "boards-02-caught-up-after-offline")
+    assert errors == []
+
+
+def test_a_resync_loads_the_missed_log_before_the_live_events_that_arrive_meanwhile(
+    browser: Browser, asgi_server: Any, settings: Any
+) -> None:
+    """More missed events than a resume replays: the browser pages through the log over REST while live events
+    keep arriving, and shows every event once, none skipped.
+
+    A live event applied before the log's later pages would move the browser's last id past them, and the
+    next page (and the closing ``resume``) would start after it.
+    """
+    settings.BOARDS_RESUME_MAX_EVENTS = 3
+    people = seed_core()
+    seed_demo(people=people)
+    live = Session.objects.get(state=Session.State.LIVE)
+    author = people.board_member
+    access = session_access(user=author, session_id=live.pk)
+    errors: list[str] = []
+
+    def say(body: str) -> None:
+        in_thread(lambda: board_services.chat_send(access=access, user=author, body=body))
+
+    james = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    james.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(james, asgi_server, people.board_member2.email)
+    james.goto(f"{asgi_server.url}/boards/sessions/{live.pk}/live/")
+    expect(james.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=10000)
+    say("Before the outage")
+    expect(james.get_by_test_id("chat-log")).to_contain_text("Before the outage", timeout=5000)
+
+    james.context.set_offline(True)
+    james.evaluate("window.cocreateLive.socket().close()")
+    expect(james.locator("#conn-status")).to_have_attribute("data-state", "offline", timeout=5000)
+    missed = [f"Missed {i}" for i in range(8)]  # more than the 3 a resume replays: the server answers resync
+    for body in missed:
+        say(body)
+
+    pages: list[str] = []
+
+    def hold_the_first_page(route: Route) -> None:
+        """The first page of the resync is answered only after a live event has reached the browser."""
+        pages.append(route.request.url)
+        if len(pages) == 1:
+            say("Live while loading")
+            time.sleep(1.5)  # the live event reaches the browser while its REST request is still open
+        route.continue_()
+
+    james.route("**/api/sessions/*/events/**", hold_the_first_page)
+    james.context.set_offline(False)
+    expect(james.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=20000)
+    expected = ["Before the outage", *missed, "Live while loading"]
+    expect(james.locator(".chat-body")).to_have_text(expected, timeout=5000)
+    assert len(pages) >= 3  # 8 missed events in pages of 3
+    ids = james.evaluate("Object.keys(window.cocreateLive.state.seen).map(Number)")
+    assert len(ids) == len(set(ids))
+    assert errors == []
+
+
+def test_a_ticked_poll_option_survives_another_members_vote_arriving_before_it_is_sent(
+    browser: Browser, asgi_server: Any
+) -> None:
+    """Every event redraws the poll list: an option ticked but not yet sent stays ticked, so "Vote" sends it.
+
+    The redraw used to clear it, and "Vote" then sent nothing: the member's vote was silently never cast (the
+    board-pair journey's late poll result: the second voter's vote never reached the server).
+    """
+    people = seed_core()
+    seed_demo(people=people)
+    live = Session.objects.get(state=Session.State.LIVE)
+    facilitator, other = people.product_manager, people.board_member
+    in_thread(
+        lambda: board_services.poll_open(
+            access=session_access(user=facilitator, session_id=live.pk),
+            user=facilitator,
+            question="Which launch quarter?",
+            options=["Q1", "Q2"],
+        )
+    )
+    poll_row = Poll.objects.get(session=live)
+    first, second = poll_row.options.all()
+    errors: list[str] = []
+
+    james = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    james.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(james, asgi_server, people.board_member2.email)
+    james.goto(f"{asgi_server.url}/boards/sessions/{live.pk}/live/")
+    expect(james.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=10000)
+    poll = james.locator("#poll-list .poll").filter(has_text="Which launch quarter?")
+    poll.locator("input[type=radio]").nth(1).check()
+
+    # Another member's vote arrives (and redraws the poll) before James presses "Vote".
+    in_thread(
+        lambda: board_services.poll_vote(
+            access=session_access(user=other, session_id=live.pk), user=other, poll=poll_row.pk, options=[first.pk]
+        )
+    )
+    options = poll.locator(".poll-option")
+    expect(options.nth(0)).to_contain_text("1 (100%)", timeout=5000)
+    expect(poll.locator("input[type=radio]").nth(1)).to_be_checked()
+    poll.locator("button[type=submit]").click()
+    expect(options.nth(0)).to_contain_text("1 (50%)", timeout=5000)
+    expect(options.nth(1)).to_contain_text("1 (50%)", timeout=5000)
+    assert PollVote.objects.get(poll=poll_row, user=people.board_member2).option_id == second.pk
     assert errors == []

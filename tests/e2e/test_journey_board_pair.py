@@ -5,7 +5,6 @@ results arrive live."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from boards.selectors import session_access
 from cocreate.demo import seed_core
 from cocreate.roles import Role
 from tests.e2e.conftest import LANGUAGES, expect_language, expect_no_horizontal_scroll, login, new_page, shot
-from tests.e2e.test_boards_live_room import AsgiServer
+from tests.e2e.test_boards_live_room import AsgiServer, in_thread
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.e2e
 def asgi_server(transactional_db: None) -> Iterator[AsgiServer]:
     with AsgiServer() as server:
         yield server
-
-
-def in_thread(action: Any) -> None:
-    """Run a service whose on-commit fan-out uses async_to_sync: not on Playwright's event-loop thread."""
-    worker = threading.Thread(target=action)
-    worker.start()
-    worker.join()
 
 
 def join_room(page: Page, url: str) -> None:
@@ -124,12 +116,11 @@ def test_two_board_members_read_ask_upvote_and_vote_live(browser: Browser, asgi_
         expect(poll).to_be_visible(timeout=5000)
         poll.locator("input[type=radio]").nth(choice).check()
         poll.locator("button[type=submit]").click()
-    # Normally at once; a live frame the channel layer drops reaches the browser at its next heartbeat (every
-    # 20 s), which is the room's guarantee that nothing is lost, so allow for one heartbeat.
+    # Live: the second vote's result reaches both browsers at once (no heartbeat needed).
     for page in (amara, james):
         options = page.locator("#poll-list .poll .poll-option")
-        expect(options.nth(0)).to_contain_text("1 (50%)", timeout=30_000)
-        expect(options.nth(1)).to_contain_text("1 (50%)", timeout=30_000)
+        expect(options.nth(0)).to_contain_text("1 (50%)", timeout=5_000)
+        expect(options.nth(1)).to_contain_text("1 (50%)", timeout=5_000)
         expect(page.locator("#poll-list .poll > .meta")).to_contain_text("2")
     shot(james, f"{step}-06-poll-results")
     shot(amara, f"{step}-07-poll-results-phone")
