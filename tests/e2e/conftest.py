@@ -8,6 +8,7 @@ Run apart from the rest (Playwright's event loop and pytest-asyncio do not share
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,17 @@ SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().par
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def _close_browser_contexts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close every context a test opened on the shared browser, so no page of an earlier test keeps reconnecting
+    to a server that has stopped (or worse, to the next test's server on a reused port)."""
+    yield
+    if "browser" in request.fixturenames:
+        browser: Browser = request.getfixturevalue("browser")
+        for context in list(browser.contexts):
+            context.close()
 
 
 @pytest.fixture(autouse=True)
