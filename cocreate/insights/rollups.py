@@ -200,9 +200,9 @@ def idea_demand_ensure(*, now: datetime.datetime | None = None, max_age: datetim
     return False
 
 
-def _wait_rows(ideas: QuerySet[Idea, Any] | None) -> list[tuple[str, tuple[Any, ...]]]:
-    """SELECTs of ``ResponseWait`` rows (kind, idea, ref, at, seconds) for the ideas of ``ideas`` (every idea
-    when None): first official responses of published ideas, and moderation decisions taken by a person
+def _wait_rows(ideas: list[int] | None) -> list[tuple[str, tuple[Any, ...]]]:
+    """SELECTs of ``ResponseWait`` rows (kind, idea, ref, at, seconds) for the ideas with the ids ``ideas`` (every
+    idea when None): first official responses of published ideas, and moderation decisions taken by a person
     (automatic publication in campaigns without moderation is left out) with the seconds since the latest
     submission or resubmission at or before the decision (found through the ``status_change_idea_to`` index)."""
     from cocreate.insights.selectors import WaitSeconds  # the selectors read this module's tables
@@ -270,15 +270,16 @@ def response_waits_refresh(*, now: datetime.datetime | None = None, whole: bool 
         _rebuild_lock(WAITS)
         marks = dict(RollupRefresh.objects.filter(name__in=[WAITS, WAITS_WHOLE]).values_list("name", "refreshed_at"))
         whole = whole or WAITS_WHOLE not in marks or now - marks[WAITS_WHOLE] > SETTLED_MAX_AGE
-        changed: QuerySet[Idea, Any] | None = None
+        # The changed ids themselves, not a subquery: the delete and the inserts rewrite the same ideas, and the
+        # history is reached through its idea index whatever the planner's estimates.
+        changed: list[int] | None = None
         touched = 0
         if not whole:
-            # The changed ideas are listed once, so the delete and the inserts rewrite the same ones.
             ids = list(_changed_ideas(marks.get(WAITS, now) - WAITS_OVERLAP).values_list("pk", flat=True))
             whole = len(ids) > WAITS_MAX_CHANGED
             if not whole:
                 touched = len(ids)
-                changed = Idea.objects.filter(pk__in=ids).values("pk")
+                changed = ids
                 ResponseWait.objects.filter(idea_id__in=ids).delete()
         if whole:
             ResponseWait.objects.all().delete()
