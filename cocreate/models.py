@@ -356,6 +356,30 @@ class IdeaDemand(models.Model):
         return f"{self.idea_id} ({self.tier}): {self.accounts}"
 
 
+class ResponseWait(models.Model):
+    """One wait behind the response-time figures, kept by ``rollups.response_waits_refresh``: for ``RESPONSE``,
+    an idea's publication (``at``) and the seconds to its first official response (null while it waits); for
+    ``MODERATION``, one moderation decision (``at``, ``ref`` its status change) and the seconds it waited since
+    the latest (re)submission. The campaign, board and tier filters are applied through the idea when read."""
+
+    class Kind(models.TextChoices):
+        RESPONSE = "response"
+        MODERATION = "moderation"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    idea = models.ForeignKey("ideas.Idea", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    ref = models.BigIntegerField()  # the idea's id (response) or the decision's status change id (moderation)
+    at = models.DateTimeField()
+    seconds = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "at", "seconds"], name="response_wait_lookup")]
+        constraints = [models.UniqueConstraint(fields=["kind", "ref"], name="response_wait_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref}: {self.seconds}"
+
+
 class RollupRefresh(models.Model):
     """When a roll-up was last rebuilt: ``name`` is the table's, ``month`` the month rebuilt (the first day), or
     null for a roll-up that is not monthly."""

@@ -6,6 +6,10 @@ finds a month missing rebuilds that month first, so the numbers never depend on 
   are rebuilt on every run (``RECENT_MAX_AGE``); older months once a day (``SETTLED_MAX_AGE``), which picks up
   withdrawn supports, deleted people and tier changes without recomputing the whole range every 15 minutes.
 - ``IdeaDemand`` (demand): today's demand, rebuilt whole on every run.
+- ``ResponseWait`` (response times): one row per wait, refreshed incrementally: each run rewrites the rows of
+  the ideas whose publication, first official response, status history or own row changed since the previous
+  run (with ``WAITS_OVERLAP`` to spare for transactions that committed late); once a day it is rebuilt whole,
+  which also picks up deleted history.
 
 Each rebuild replaces its rows in one transaction, so readers see the old rows or the new ones, never a mix. Two
 rebuilds of the same rows at once (the task and a page) take turns: ``_rebuild_lock`` on PostgreSQL, the database
@@ -20,15 +24,28 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
-from cocreate.models import ActivityMonth, IdeaDemand, Organisation, RollupRefresh, SessionPresence, User
-from ideas.models import Comment, Idea, Support
+from cocreate.models import (
+    ActivityMonth,
+    IdeaDemand,
+    Organisation,
+    ResponseWait,
+    RollupRefresh,
+    SessionPresence,
+    User,
+)
+from ideas.models import Comment, Idea, StatusChange, Support
 from ideas.selectors import ACTIVE_STATUSES
 
 ACTIVITY = "activity_month"
 DEMAND = "idea_demand"
+WAITS = "response_wait"  # RollupRefresh.name of the last refresh of any kind
+WAITS_WHOLE = "response_wait_whole"  # ... and of the last rebuild from nothing
+WAITS_OVERLAP = datetime.timedelta(minutes=10)
+WAITS_MAX_CHANGED = 5000  # more changed ideas than this are rewritten faster (and in fewer statements) whole
+MODERATION_OUTCOMES = (Idea.Status.PUBLISHED, Idea.Status.NEEDS_WORK, Idea.Status.REJECTED)
 ALL_TIERS = "all"  # IdeaDemand.tier of the row that counts every tier
 NO_CAMPAIGN = 0  # ActivityMonth.campaign_id of joining a live session
 RECENT_MAX_AGE = datetime.timedelta(minutes=14)
@@ -183,8 +200,112 @@ def idea_demand_ensure(*, now: datetime.datetime | None = None, max_age: datetim
     return False
 
 
+def _wait_rows(ideas: list[int] | None) -> list[tuple[str, tuple[Any, ...]]]:
+    """SELECTs of ``ResponseWait`` rows (kind, idea, ref, at, seconds) for the ideas with the ids ``ideas`` (every
+    idea when None): first official responses of published ideas, and moderation decisions taken by a person
+    (automatic publication in campaigns without moderation is left out) with the seconds since the latest
+    submission or resubmission at or before the decision (found through the ``status_change_idea_to`` index)."""
+    from cocreate.insights.selectors import WaitSeconds  # the selectors read this module's tables
+
+    published = Idea.objects.filter(published_at__isnull=False).order_by()
+    decisions = StatusChange.objects.filter(
+        from_status=Idea.Status.PENDING, to_status__in=MODERATION_OUTCOMES, actor__isnull=False
+    ).order_by()
+    if ideas is not None:
+        published = published.filter(pk__in=ideas)
+        decisions = decisions.filter(idea_id__in=ideas)
+    submitted_at = (
+        StatusChange.objects.filter(
+            idea=OuterRef("idea"), to_status=Idea.Status.PENDING, created_at__lte=OuterRef("created_at")
+        )
+        .order_by("-created_at", "-pk")
+        .values("created_at")[:1]
+    )
+    # Every column an annotation, in the INSERT's order (``values_list`` puts model fields before annotations).
+    queries = [
+        published.annotate(
+            k=Value(ResponseWait.Kind.RESPONSE.value),
+            i=F("pk"),
+            r=F("pk"),
+            t=F("published_at"),
+            wait=WaitSeconds(F("first_official_response_at"), F("published_at")),
+        ).values_list("k", "i", "r", "t", "wait"),
+        decisions.annotate(
+            k=Value(ResponseWait.Kind.MODERATION.value),
+            i=F("idea_id"),
+            r=F("pk"),
+            t=F("created_at"),
+            wait=WaitSeconds(F("created_at"), Subquery(submitted_at)),
+        ).values_list("k", "i", "r", "t", "wait"),
+    ]
+    return [query.query.sql_with_params() for query in queries]
+
+
+def _changed_ideas(since: datetime.datetime) -> QuerySet[Idea, Any]:
+    """Ideas whose waits may have changed since ``since``: published, answered, moved through moderation or
+    otherwise saved since then (as a subquery of ids)."""
+    moved = StatusChange.objects.filter(created_at__gte=since).values("idea_id")
+    return (
+        Idea.objects.filter(
+            Q(published_at__gte=since)
+            | Q(first_official_response_at__gte=since)
+            | Q(updated_at__gte=since)
+            | Q(pk__in=moved)
+        )
+        .order_by()
+        .values("pk")
+    )
+
+
+def response_waits_refresh(*, now: datetime.datetime | None = None, whole: bool = False) -> dict[str, Any]:
+    """Bring ``ResponseWait`` up to date: rebuilt from nothing when it never was, when ``whole`` is asked or
+    when the last rebuild from nothing is older than ``SETTLED_MAX_AGE``; otherwise only the rows of the ideas
+    changed since the previous refresh (less ``WAITS_OVERLAP``) are rewritten. Idempotent. Concurrent refreshes
+    take turns (``_rebuild_lock``; the database write lock on SQLite) and the later one reads the earlier one's
+    watermark, so it rewrites only what changed in between. More than ``WAITS_MAX_CHANGED`` changed ideas are
+    rebuilt whole. Returns ``{"whole": bool, "ideas": n, "rows": n}``
+    (``ideas`` is the number of ideas rewritten on an incremental run)."""
+    now = now or timezone.now()
+    with analytics_transaction():
+        _rebuild_lock(WAITS)
+        marks = dict(RollupRefresh.objects.filter(name__in=[WAITS, WAITS_WHOLE]).values_list("name", "refreshed_at"))
+        whole = whole or WAITS_WHOLE not in marks or now - marks[WAITS_WHOLE] > SETTLED_MAX_AGE
+        # The changed ids themselves, not a subquery: the delete and the inserts rewrite the same ideas, and the
+        # history is reached through its idea index whatever the planner's estimates.
+        changed: list[int] | None = None
+        touched = 0
+        if not whole:
+            ids = list(_changed_ideas(marks.get(WAITS, now) - WAITS_OVERLAP).values_list("pk", flat=True))
+            whole = len(ids) > WAITS_MAX_CHANGED
+            if not whole:
+                touched = len(ids)
+                changed = ids
+                ResponseWait.objects.filter(idea_id__in=ids).delete()
+        if whole:
+            ResponseWait.objects.all().delete()
+        written = 0
+        with connection.cursor() as cursor:
+            for select_sql, params in _wait_rows(changed):
+                cursor.execute(
+                    f"INSERT INTO {_table(ResponseWait)} (kind, idea_id, ref, at, seconds) {select_sql}",
+                    params,
+                )
+                written += cursor.rowcount
+        names = [WAITS, WAITS_WHOLE] if whole else [WAITS]
+        RollupRefresh.objects.filter(name__in=names).delete()
+        RollupRefresh.objects.bulk_create([RollupRefresh(name=name, month=None, refreshed_at=now) for name in names])
+    return {"whole": whole, "ideas": touched, "rows": written}
+
+
+def response_waits_ensure() -> None:
+    """Build ``ResponseWait`` if it never was (the figures then never depend on the task having run)."""
+    if not RollupRefresh.objects.filter(name=WAITS_WHOLE).exists():
+        response_waits_refresh(whole=True)
+
+
 def rollups_refresh(months: list[str], *, now: datetime.datetime | None = None) -> dict[str, Any]:
-    """The scheduled part: recent months and demand on every run, settled months once a day."""
+    """The scheduled part: recent months, demand and the response waits that changed on every run, settled
+    months (and every response wait) once a day."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     stale = [
@@ -195,6 +316,7 @@ def rollups_refresh(months: list[str], *, now: datetime.datetime | None = None) 
     return {
         "activity_months": activity_months_ensure(stale, now=now, max_age=datetime.timedelta(0)),
         "demand": idea_demand_ensure(now=now, max_age=RECENT_MAX_AGE),
+        "response_waits": response_waits_refresh(now=now),
     }
 
 

@@ -10,6 +10,7 @@ figures can be cached, rendered as tables and charts, and exported as CSV from o
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import itertools
@@ -45,14 +46,21 @@ from django.utils import timezone
 
 from boards.models import BoardMembership, NpsResponse
 from cocreate.insights import rollups
-from cocreate.models import ActivityMonth, IdeaDemand, Organisation, SessionPresence, Survey, SurveyAnswer
+from cocreate.models import (
+    ActivityMonth,
+    IdeaDemand,
+    Organisation,
+    ResponseWait,
+    SessionPresence,
+    Survey,
+    SurveyAnswer,
+)
 from ideas.models import Comment, Idea, StatusChange, Support
 from ideas.selectors import ACTIVE_STATUSES
 
 TIERS: tuple[str, ...] = tuple(Organisation.Tier.values)
 FUNNEL_STAGES: tuple[str, ...] = ("submitted", "published", "milestone", "in_review", "approved", "commercialised")
 IN_PROGRESS: tuple[str, ...] = (Idea.Status.IN_REVIEW, Idea.Status.APPROVED, Idea.Status.IN_DEVELOPMENT)
-MODERATION_OUTCOMES = (Idea.Status.PUBLISHED, Idea.Status.NEEDS_WORK, Idea.Status.REJECTED)
 DEMAND_LIMIT = 10
 
 
@@ -384,7 +392,7 @@ def _moderation_waits(filters: InsightFilters) -> tuple[str, tuple[Any, ...]]:
         history = history.filter(idea__creator__organisation__tier=filters.tier)
     decided = Q(
         from_status=Idea.Status.PENDING,
-        to_status__in=MODERATION_OUTCOMES,
+        to_status__in=rollups.MODERATION_OUTCOMES,
         actor__isnull=False,
         created_at__gte=filters.start_at,
     )
@@ -417,11 +425,8 @@ def _moderation_waits(filters: InsightFilters) -> tuple[str, tuple[Any, ...]]:
     return f"SELECT h.month AS month, {wait} AS wait FROM ({history_sql}) h WHERE h.decision = 1", params  # noqa: S608
 
 
-def response_times(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
-    """Per month: hours from publication to the first official response (ideas published that month; the
-    ones still waiting are counted apart), and hours an idea spent waiting for each moderation decision
-    (decisions taken that month, from the latest submission or resubmission; automatic publication in
-    campaigns without moderation is left out). Median and p90 interpolate like ``percentile_cont``."""
+def _response_times_live(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
+    """``response_times`` from the ideas and their status history (without ``ResponseWait``)."""
     published = (
         _ideas(filters, submitted=False)
         .filter(published_at__gte=filters.start_at, published_at__lt=filters.end_before)
@@ -434,6 +439,29 @@ def response_times(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
 
     moderation = _wait_summaries(*_moderation_waits(filters))
     return {"first_response": first_response, "moderation": moderation}
+
+
+def _waits_from_rollup(filters: InsightFilters, kind: str) -> tuple[str, tuple[Any, ...]]:
+    """A query of ``month`` and ``wait`` (seconds) for the ``ResponseWait`` rows of ``kind`` in the range (any
+    dates, not only whole months: each row has its own time), narrowed through the idea by the other filters."""
+    waits = _in_range(ResponseWait.objects.filter(kind=kind), "at", filters)
+    waits = _of_ideas(waits, filters)
+    if filters.tier:
+        waits = waits.filter(idea__creator__organisation__tier=filters.tier)
+    return _sql(waits.annotate(month=_month_of("at", filters), wait=F("seconds")).values_list("month", "wait"))
+
+
+def response_times(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
+    """Per month: hours from publication to the first official response (ideas published that month; the
+    ones still waiting are counted apart), and hours an idea spent waiting for each moderation decision
+    (decisions taken that month, from the latest submission or resubmission; automatic publication in
+    campaigns without moderation is left out). Median and p90 interpolate like ``percentile_cont``. Read from
+    ``ResponseWait`` (one narrow row per wait, kept by the scheduled refresh), for every filter."""
+    rollups.response_waits_ensure()
+    return {
+        "first_response": _wait_summaries(*_waits_from_rollup(filters, ResponseWait.Kind.RESPONSE)),
+        "moderation": _wait_summaries(*_waits_from_rollup(filters, ResponseWait.Kind.MODERATION)),
+    }
 
 
 # --- Ideas in progress --------------------------------------------------------------------------------------------
@@ -563,6 +591,39 @@ def rollups_cover(filters: InsightFilters, *, today: datetime.date | None = None
     return not filters.board_id and filters.start.day == 1 and (following.day == 1 or filters.end >= today)
 
 
+def _activity_spans(
+    filters: InsightFilters, *, today: datetime.date | None = None
+) -> tuple[InsightFilters | None, list[InsightFilters]]:
+    """``filters`` split into the whole months the roll-ups answer (see ``rollups_cover``; None if there is
+    none) and the part months at either end (at most two), each within one month."""
+    today = today or timezone.localdate()
+    start, end = filters.start, filters.end
+    # The first day of the first whole month, and the last day of the last one.
+    first = start if start.day == 1 else (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    whole_end = (end + datetime.timedelta(days=1)).day == 1 or end >= today
+    last = end if whole_end else end.replace(day=1) - datetime.timedelta(days=1)
+    edges = []
+    if start < first:
+        edges.append(dataclasses.replace(filters, end=min(end, first - datetime.timedelta(days=1))))
+    if last < end and end.replace(day=1) >= first:
+        edges.append(dataclasses.replace(filters, start=end.replace(day=1)))
+    whole = dataclasses.replace(filters, start=first, end=last) if first <= last else None
+    return whole, edges
+
+
+def _activity(filters: InsightFilters) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """``{(month, tier): (active people, supports, comments)}``: whole months from the roll-ups and the part
+    months at the ends of the range from the source tables, restricted to those days (the date indexes keep
+    that to the rows of those days); with a board filter, everything from the source tables."""
+    if filters.board_id:
+        return _activity_live(filters)
+    whole, edges = _activity_spans(filters)
+    counted = _activity_from_rollup(whole) if whole else {}
+    for edge in edges:  # each in its own month, so no key is counted twice
+        counted.update(_activity_live(edge))
+    return counted
+
+
 def participation(filters: InsightFilters) -> list[dict[str, Any]]:
     """Per month and organisation tier (customers without an organisation are left out): active members
     (distinct people who submitted, supported, commented or joined a live session), supports that count,
@@ -571,7 +632,7 @@ def participation(filters: InsightFilters) -> list[dict[str, Any]]:
 
     The campaign filter narrows idea activity; the board filter narrows session activity to the board's sessions
     and idea activity to the ideas the board speaks for (``board_ideas``)."""
-    counted = _activity_from_rollup(filters) if rollups_cover(filters) else _activity_live(filters)
+    counted = _activity(filters)
     attended = _in_range(_tiered(_presences(filters), "user", filters), "session__starts_at", filters)
     active = {key: value[0] for key, value in counted.items()}
     support_counts = {key: value[1] for key, value in counted.items() if value[1]}

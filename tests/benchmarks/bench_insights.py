@@ -12,14 +12,18 @@ Measured through Django's test client with a product manager's session (median o
 - bare: an ``HttpResponse`` through the full middleware stack; layout: ``base.html`` rendered for the same user;
 - insights (cached): the page as people see it, figures from the cache that the beat task keeps warm;
 - insights (cold): the page right after the cache is emptied, every figure computed from the database (the
-  heaviest from the roll-ups the scheduled task keeps, as in production);
-- the scheduled refresh (roll-ups rebuilt from nothing, then a steady-state run), each figure alone, a CSV
-  export, and the two heaviest figures computed from the source tables without roll-ups.
+  heaviest from the roll-ups the scheduled task keeps, as in production); the same for a part-month range (the
+  15th of the first month to the 10th of the last finished one) and for the benchmark board;
+- the scheduled refresh (roll-ups rebuilt from nothing, then a steady-state run, then the response waits alone:
+  incremental after 100 new official responses, and from nothing), each figure alone, a CSV export, and the
+  heaviest figures computed from the source tables without roll-ups, for the default, part-month and board
+  filters.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 import statistics
@@ -58,6 +62,7 @@ from cocreate.insights.selectors import InsightFilters  # noqa: E402
 from cocreate.models import (  # noqa: E402
     ActivityMonth,
     IdeaDemand,
+    ResponseWait,
     RollupRefresh,
     SessionPresence,
     Survey,
@@ -217,11 +222,19 @@ def main() -> None:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 
+    filters = InsightFilters.default()
+    finished = timezone.localdate().replace(day=1) - timedelta(days=1)
+    part_month = dataclasses.replace(filters, start=filters.start.replace(day=15), end=finished.replace(day=10))
+    board = dataclasses.replace(filters, board_id=Board.objects.get(name="Benchmark board").pk)
+
     timed = {}
     for label, action in (
         ("refresh task, roll-ups from scratch", lambda: (_rollups_clear(), figures.figures_refresh())),
         ("refresh task, right after (figures only)", figures.figures_refresh),
         ("refresh task, 15 min later (+ recent months, demand)", _refresh_later),
+        ("response waits, incremental (100 new responses)", _waits_incremental),
+        ("response waits, incremental (nothing new)", _waits_again),
+        ("response waits, from nothing", lambda: rollups.response_waits_refresh(whole=True)),
     ):
         started = time.perf_counter()
         action()
@@ -234,6 +247,8 @@ def main() -> None:
     get("/insights/")
     cached = median_ms(lambda: get("/insights/"), args.repeat * 3)
     cold = median_ms(lambda: get("/insights/"), args.repeat, before=cache.clear)
+    cold_part = median_ms(lambda: get(f"/insights/?{_query(part_month)}"), args.repeat, before=cache.clear)
+    cold_board = median_ms(lambda: get(f"/insights/?{_query(board)}"), args.repeat, before=cache.clear)
     csv_cached = median_ms(lambda: get("/insights/export/participation.csv"), args.repeat * 3)
 
     rows = [
@@ -241,6 +256,8 @@ def main() -> None:
         ("layout (base.html)", layout_ms),
         ("insights, cached figures", cached),
         ("insights, cold cache", cold),
+        ("insights, cold, part months", cold_part),
+        ("insights, cold, board filter", cold_board),
         ("CSV export, cached", csv_cached),
     ]
     print(f"\n{'request':<32}{'median ms':>12}{'x bare':>10}{'x layout':>10}")
@@ -250,14 +267,42 @@ def main() -> None:
     for label, value in timed.items():
         print(f"{label:<56}{value:>12.1f} ms")
 
-    filters = InsightFilters.default()
-    print(f"\n{'selector (default 12 months)':<32}{'median ms':>12}")
-    for name, selector in selectors.METRICS.items():
-        print(f"{name:<32}{median_ms(lambda s=selector: s(filters), max(3, args.repeat // 2)):>12.1f}")
-    print(f"\n{'from the sources (no roll-ups)':<32}{'median ms':>12}")
-    for name in ("_activity_live", "_demand_live"):
-        selector = getattr(selectors, name)
-        print(f"{name:<32}{median_ms(lambda s=selector: s(filters), 3):>12.1f}")
+    # The filtered sets once each: from the source tables they take up to a minute on SQLite.
+    for title, chosen, repeat in (
+        ("default 12 months", filters, max(3, args.repeat // 2)),
+        ("part months", part_month, 1),
+        ("board", board, 1),
+    ):
+        print(f"\n{'selector, ' + title:<32}{'median ms':>12}")
+        for name, selector in selectors.METRICS.items():
+            print(f"{name:<32}{median_ms(lambda s=selector, f=chosen: s(f), repeat):>12.1f}")
+        print("from the sources (no roll-ups)")
+        for name in ("_response_times_live", "_activity_live", "_demand_live"):
+            selector = selectors._tuned(getattr(selectors, name))
+            print(f"{name:<32}{median_ms(lambda s=selector, f=chosen: s(f), 1):>12.1f}")
+
+
+def _waits_again() -> None:
+    print(f"response waits, again: {rollups.response_waits_refresh(now=timezone.now() + timedelta(minutes=45))}")
+
+
+def _query(filters: InsightFilters) -> str:
+    """The page's query string for ``filters`` (dates and board)."""
+    query = f"start={filters.start:%Y-%m-%d}&end={filters.end:%Y-%m-%d}"
+    return f"{query}&board={filters.board_id}" if filters.board_id else query
+
+
+def _waits_incremental() -> None:
+    """100 published ideas without an answer get one, then the response waits are brought up to date (in the
+    same future as ``_refresh_later``, whose run set the watermark)."""
+    waiting = Idea.objects.filter(
+        campaign__slug=CAMPAIGN, published_at__isnull=False, first_official_response_at__isnull=True
+    ).values("pk")[:100]
+    later = timezone.now() + timedelta(minutes=30)
+    Idea.objects.filter(pk__in=list(waiting.values_list("pk", flat=True))).update(
+        first_official_response_at=later - timedelta(minutes=12)
+    )
+    print(f"response waits, incremental: {rollups.response_waits_refresh(now=later)}")
 
 
 def _refresh_later() -> None:
@@ -268,7 +313,7 @@ def _refresh_later() -> None:
 
 
 def _rollups_clear() -> None:
-    for model in (ActivityMonth, IdeaDemand, RollupRefresh):
+    for model in (ActivityMonth, IdeaDemand, ResponseWait, RollupRefresh):
         model.objects.all().delete()
 
 

@@ -47,6 +47,45 @@ def test_only_whole_months_without_a_board_are_read_from_the_rollups(world: Worl
     assert not ActivityMonth.objects.exists()
 
 
+def test_part_months_come_from_the_source_rows_of_those_days_and_whole_months_from_the_rollups(world: World) -> None:
+    cut = only(RANGE, start=datetime.date(2026, 1, 16), end=datetime.date(2026, 3, 10))
+    whole, edges = selectors._activity_spans(cut, today=datetime.date(2026, 11, 1))
+    assert whole == only(RANGE, start=datetime.date(2026, 2, 1), end=datetime.date(2026, 2, 28))
+    assert edges == [
+        only(RANGE, start=datetime.date(2026, 1, 16), end=datetime.date(2026, 1, 31)),
+        only(RANGE, start=datetime.date(2026, 3, 1), end=datetime.date(2026, 3, 10)),
+    ]
+    rows = [
+        (r["month"], r["tier"], r["active_members"], r["supports"], r["comments"]) for r in selectors.participation(cut)
+    ]
+    assert rows == [
+        # 16 to 31 January: g2 supported i1, g1 and b1 commented (s1's support on the 15th is outside).
+        ("2026-01", "gold", 2, 1, 1),
+        ("2026-01", "silver", 0, 0, 0),
+        ("2026-01", "bronze", 1, 0, 1),
+        # February whole, from the roll-up.
+        ("2026-02", "gold", 1, 1, 0),
+        ("2026-02", "silver", 1, 0, 0),
+        ("2026-02", "bronze", 1, 1, 0),
+        # 1 to 10 March: g1 supported i4 and submitted i5; s1 commented on the 10th; session t is on the 20th.
+        ("2026-03", "gold", 1, 1, 0),
+        ("2026-03", "silver", 1, 0, 1),
+        ("2026-03", "bronze", 0, 0, 0),
+    ]
+    assert list(ActivityMonth.objects.values_list("month", flat=True).distinct()) == [datetime.date(2026, 2, 1)]
+    for filters in (cut, only(cut, tier="silver"), only(cut, campaign_id=world.campaign_b.pk)):
+        assert selectors._activity(filters) == selectors._activity_live(filters), filters
+    # Within one month, and from the first of a month to a day inside it: one part, no roll-up.
+    assert selectors._activity_spans(only(cut, end=datetime.date(2026, 1, 20)), today=datetime.date(2026, 11, 1)) == (
+        None,
+        [only(cut, end=datetime.date(2026, 1, 20))],
+    )
+    assert selectors._activity_spans(only(RANGE, end=datetime.date(2026, 1, 20)), today=datetime.date(2026, 11, 1)) == (
+        None,
+        [only(RANGE, end=datetime.date(2026, 1, 20))],
+    )
+
+
 def test_a_month_rolled_up_again_picks_up_a_withdrawn_support(world: World) -> None:
     january = {(r["month"], r["tier"]): r for r in selectors.participation(RANGE)}[("2026-01", "silver")]
     assert (january["active_members"], january["supports"]) == (1, 1)  # s1: idea i2 and a support on i1
