@@ -1170,7 +1170,7 @@ def digests_send(*, period: str, now: datetime | None = None) -> int:
     return sent
 
 
-def ideas_search_index_sync(*, batch_size: int = 2000) -> int:
+def ideas_search_index_sync(*, batch_size: int = 5000) -> int:
     """Add every idea missing from the search index to it, in batches; returns how many were added.
 
     Saves index an idea as it happens, but rows that arrive without ``post_save`` (bulk loads, restored
@@ -1182,8 +1182,9 @@ def ideas_search_index_sync(*, batch_size: int = 2000) -> int:
     from django.db.models import BigIntegerField
     from django.db.models.functions import Cast
     from modelsearch.backends import database as database_search
-    from wagtail.search.backends import get_search_backends
     from wagtail.search.models import IndexEntry
+
+    from cocreate.search_index import search_index_add_many
 
     # modelsearch decides once per process whether SQLite full text is usable; a process that asked before
     # the migrations created the table would keep the fallback, which neither indexes nor finds indexed rows.
@@ -1193,9 +1194,5 @@ def ideas_search_index_sync(*, batch_size: int = 2000) -> int:
         idea_id=Cast("object_id", output_field=BigIntegerField())
     )
     missing = list(Idea.objects.exclude(pk__in=indexed.values("idea_id")).order_by("pk").values_list("pk", flat=True))
-    backends = list(get_search_backends(with_auto_update=True))
-    for start in range(0, len(missing), batch_size):
-        ideas = list(Idea.objects.filter(pk__in=missing[start : start + batch_size]))
-        for backend in backends:
-            backend.add_bulk(Idea, ideas)
+    search_index_add_many(model=Idea, pks=missing, batch_size=batch_size)
     return len(missing)
