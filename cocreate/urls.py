@@ -49,9 +49,12 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-# Pages are served by Wagtail with their routes kept per process (no tree walk per request); Wagtail's own
-# URLs (its serve included, for reversing) follow.
-urlpatterns += [re_path(wagtail_urls.serve_pattern, page_routes.serve), path("", include(wagtail_urls))]
+# Pages are served by Wagtail with their routes kept per process (no tree walk per request), under Wagtail's name
+# for its page view (the same pattern, so reversing is unchanged); Wagtail's other URLs follow.
+urlpatterns += [
+    re_path(wagtail_urls.serve_pattern, page_routes.serve, name="wagtail_serve"),
+    path("", include(wagtail_urls)),
+]
 
 handler403 = "cocreate.views.permission_denied"
 handler404 = "cocreate.views.page_not_found"
