@@ -79,3 +79,17 @@ class ResilientRedisCache(RedisCache):
         except UNREACHABLE as exc:
             _warn("has_key", exc)
             return False
+
+    def incr_expiring(self, key: Any, timeout: int, version: int | None = None) -> int:
+        """Add one to ``key`` (created at 0) and keep it for ``timeout`` seconds more, in one round trip; returns
+        the new value, or 1 while Redis is unreachable (as ``add`` lets the action through)."""
+        try:
+            client = self._cache.get_client(key, write=True)
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(self.make_and_validate_key(key, version=version))
+            pipe.expire(self.make_and_validate_key(key, version=version), timeout)
+            count, _expiry_set = pipe.execute()
+            return int(count)
+        except UNREACHABLE as exc:
+            _warn("incr_expiring", exc)
+            return 1

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils.translation import gettext as _
 
+from cocreate.cache import ResilientRedisCache
 from cocreate.errors import RateLimitedError
 
 
@@ -14,6 +15,9 @@ def rate_limit_hit(*, scope: str, key: str | int, limit: int, period: int) -> bo
     """Count one action; False once ``limit`` actions happened in the current ``period`` seconds."""
     window = int(time.time() // period)
     cache_key = f"rl:{scope}:{key}:{window}"
+    backend = caches["default"]
+    if isinstance(backend, ResilientRedisCache):  # one round trip instead of add, then incr
+        return backend.incr_expiring(cache_key, period + 1) <= limit
     if cache.add(cache_key, 1, timeout=period + 1):
         return True
     try:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from wagtail import urls as wagtail_urls
@@ -12,7 +12,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 import boards.api
 import ideas.api
 import rewards.api
-from cocreate import views
+from cocreate import page_routes, views
 from cocreate.admin import restrict_django_admin_to_superusers
 from cocreate.api import TokenView
 
@@ -49,7 +49,12 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns.append(path("", include(wagtail_urls)))
+# Pages are served by Wagtail with their routes kept per process (no tree walk per request), under Wagtail's name
+# for its page view (the same pattern, so reversing is unchanged); Wagtail's other URLs follow.
+urlpatterns += [
+    re_path(wagtail_urls.serve_pattern, page_routes.serve, name="wagtail_serve"),
+    path("", include(wagtail_urls)),
+]
 
 handler403 = "cocreate.views.permission_denied"
 handler404 = "cocreate.views.page_not_found"

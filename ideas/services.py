@@ -418,9 +418,9 @@ def support_add(
 
     ``recorded_by`` (a product manager) records a proxy support on behalf of the customer contact ``user``.
 
-    Exactness: the support row and the conditional ``F()`` increment commit in one transaction. The UPDATE
-    takes the idea's row lock, so concurrent supporters serialise on it and each sees the latest count; a
-    second insert by the same user waits on the unique index and then fails, changing nothing.
+    Exactness: the support row and the conditional increment commit together (on PostgreSQL in one statement,
+    see ``_support_add_in_one_statement``; elsewhere in one transaction). The idea's row lock serialises
+    concurrent supporters, so each sees the latest count; a second insert by the same user changes nothing.
     """
     if recorded_by is not None:
         _require_pm(recorded_by)
@@ -430,6 +430,10 @@ def support_add(
     rate_limit_check(scope="support", key=(recorded_by or user).pk, limit=120, period=60)
     if idea.status != Idea.Status.PUBLISHED:
         raise ConflictError(_("This idea is not gathering support."), code="not_supportable")
+    if connection.vendor == "postgresql":
+        return _support_add_in_one_statement(
+            idea=idea, user=user, importance=importance, would_buy=would_buy, quantity=quantity, recorded_by=recorded_by
+        )
     counts = not is_idea_creator(idea=idea, user=user)
     with transaction.atomic():
         if not _support_insert(
@@ -451,6 +455,80 @@ def support_add(
         if _next_milestone_reached(idea=idea, supporters=supporters, reached=reached):
             supporters = _milestones_check(idea_id=idea.pk)
     return SupportResult(supporters=supporters, supported=True, created=True)
+
+
+def _support_add_in_one_statement(
+    *,
+    idea: Idea,
+    user: User,
+    importance: str,
+    would_buy: bool | None,
+    quantity: int | None,
+    recorded_by: User | None,
+) -> SupportResult:
+    """``support_add`` on PostgreSQL: one statement, so one round trip and no transaction around it.
+
+    It locks the idea's row while the idea still gathers support (a waiting supporter then sees the latest count
+    and status), inserts the support unless the person already supports it (whether it counts, i.e. the person is
+    neither the creator nor an accepted co-creator, is decided in the same statement), adds one to the count when
+    it counts, and follows the idea. A second insert by the same person waits on the row lock and then skips. A
+    milestone reached is applied afterwards under the row lock (``_milestones_check``); it compares and sets
+    ``milestones_reached``, so it applies once.
+    """
+    sql = f"""
+        WITH idea AS (
+            SELECT id, creator_id, supporters_count, milestones_reached FROM {Idea._meta.db_table}
+            WHERE id = %(idea)s AND status = %(published)s FOR UPDATE
+        ), inserted AS (
+            INSERT INTO {Support._meta.db_table} (idea_id, user_id, created_at, importance, would_buy, quantity,
+                is_proxy, recorded_by_id, counts, merged_from_id)
+            SELECT idea.id, %(user)s, %(now)s, %(importance)s, %(would_buy)s::boolean, %(quantity)s::integer,
+                %(proxy)s, %(recorded_by)s::bigint,
+                idea.creator_id <> %(user)s AND NOT EXISTS (
+                    SELECT 1 FROM {IdeaCoCreator._meta.db_table} c
+                    WHERE c.idea_id = idea.id AND c.user_id = %(user)s AND c.accepted_at IS NOT NULL
+                ),
+                NULL
+            FROM idea
+            ON CONFLICT (idea_id, user_id) DO NOTHING
+            RETURNING counts
+        ), counted AS (
+            UPDATE {Idea._meta.db_table} SET supporters_count = supporters_count + 1
+            WHERE id IN (SELECT id FROM idea) AND EXISTS (SELECT 1 FROM inserted WHERE counts)
+            RETURNING supporters_count
+        ), followed AS (
+            INSERT INTO {Follow._meta.db_table} (idea_id, user_id, created_at)
+            SELECT id, %(user)s, %(now)s FROM idea WHERE EXISTS (SELECT 1 FROM inserted)
+            ON CONFLICT DO NOTHING
+        )
+        SELECT EXISTS (SELECT 1 FROM inserted),
+            coalesce((SELECT supporters_count FROM counted), idea.supporters_count), idea.milestones_reached
+        FROM idea
+    """  # noqa: S608 - table names from the models
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "idea": idea.pk,
+                "published": Idea.Status.PUBLISHED.value,
+                "user": user.pk,
+                "now": now,
+                "importance": importance,
+                "would_buy": would_buy,
+                "quantity": quantity,
+                "proxy": recorded_by is not None,
+                "recorded_by": recorded_by.pk if recorded_by is not None else None,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ConflictError(_("This idea is not gathering support."), code="not_supportable")
+    created, supporters, reached = bool(row[0]), int(row[1]), int(row[2])
+    if created and _next_milestone_reached(idea=idea, supporters=supporters, reached=reached):
+        with transaction.atomic():
+            supporters = _milestones_check(idea_id=idea.pk)
+    return SupportResult(supporters=supporters, supported=True, created=created)
 
 
 def _support_insert(
@@ -534,8 +612,9 @@ def support_withdraw(*, idea: Idea, user: User) -> SupportResult:
 
 def _milestones_check(*, idea_id: int) -> int:
     """Apply any milestone the idea's count has reached; returns the count. Call inside the transaction that
-    changed the count, after the UPDATE that locked the idea's row."""
-    idea = Idea.objects.select_related("campaign").get(pk=idea_id)
+    changed the count (after the UPDATE that locked the idea's row), or in a transaction of its own: it locks the
+    row itself, so concurrent callers apply a milestone once."""
+    idea = Idea.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=idea_id)
     milestones = idea.campaign.milestone_list()
     reached = sum(1 for supporters, _days in milestones if idea.supporters_count >= supporters)
     if reached <= idea.milestones_reached or idea.status != Idea.Status.PUBLISHED:
@@ -1176,7 +1255,7 @@ def digests_send(*, period: str, now: datetime | None = None) -> int:
     return sent
 
 
-def ideas_search_index_sync(*, batch_size: int = 2000) -> int:
+def ideas_search_index_sync(*, batch_size: int = 5000) -> int:
     """Add every idea missing from the search index to it, in batches; returns how many were added.
 
     Saves index an idea as it happens, but rows that arrive without ``post_save`` (bulk loads, restored
@@ -1188,8 +1267,9 @@ def ideas_search_index_sync(*, batch_size: int = 2000) -> int:
     from django.db.models import BigIntegerField
     from django.db.models.functions import Cast
     from modelsearch.backends import database as database_search
-    from wagtail.search.backends import get_search_backends
     from wagtail.search.models import IndexEntry
+
+    from cocreate.search_index import search_index_add_many
 
     # modelsearch decides once per process whether SQLite full text is usable; a process that asked before
     # the migrations created the table would keep the fallback, which neither indexes nor finds indexed rows.
@@ -1199,9 +1279,5 @@ def ideas_search_index_sync(*, batch_size: int = 2000) -> int:
         idea_id=Cast("object_id", output_field=BigIntegerField())
     )
     missing = list(Idea.objects.exclude(pk__in=indexed.values("idea_id")).order_by("pk").values_list("pk", flat=True))
-    backends = list(get_search_backends(with_auto_update=True))
-    for start in range(0, len(missing), batch_size):
-        ideas = list(Idea.objects.filter(pk__in=missing[start : start + batch_size]))
-        for backend in backends:
-            backend.add_bulk(Idea, ideas)
+    search_index_add_many(model=Idea, pks=missing, batch_size=batch_size)
     return len(missing)

@@ -41,6 +41,10 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 
 import django  # noqa: E402
 
+# The package first: its Celery app reads settings on import, and reaching them through this settings module
+# (which star-imports cocreate.settings) would otherwise find that module half-imported.
+import cocreate  # noqa: E402, F401
+
 django.setup()
 
 from django.conf import settings  # noqa: E402

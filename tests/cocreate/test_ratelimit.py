@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+
+from cocreate.cache import ResilientRedisCache
 from cocreate.errors import RateLimitedError
 from cocreate.ratelimit import rate_limit_check, rate_limit_hit
 
@@ -23,3 +28,27 @@ def test_the_check_raises_a_429_error() -> None:
     with pytest.raises(RateLimitedError) as error:
         rate_limit_check(scope="t", key="k", limit=1, period=60)
     assert error.value.status_code == 429
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="runs in the PostgreSQL + Redis pass of CI (REDIS_URL)")
+def test_on_redis_a_limit_costs_one_round_trip_and_its_window_expires() -> None:
+    backend = caches["default"]
+    assert isinstance(backend, ResilientRedisCache)
+    sent: list[str] = []
+    client = backend._cache.get_client(write=True)
+    original = client.connection_pool.get_connection
+
+    def counting(*args: object, **kwargs: object) -> object:
+        sent.append("round trip")
+        return original(*args, **kwargs)
+
+    client.connection_pool.get_connection = counting  # type: ignore[method-assign]
+    try:
+        results = [rate_limit_hit(scope="redis", key=1, limit=2, period=60) for _ in range(3)]
+    finally:
+        client.connection_pool.get_connection = original  # type: ignore[method-assign]
+    assert results == [True, True, False]
+    assert len(sent) == 3
+    window = int(time.time() // 60)
+    ttl = client.ttl(backend.make_and_validate_key(f"rl:redis:1:{window}"))
+    assert 0 < ttl <= 61

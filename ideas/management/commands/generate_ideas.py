@@ -2,7 +2,8 @@
 
 Rows go in with PostgreSQL ``COPY`` (or large ``bulk_create`` batches on SQLite). Supporter counts are set from
 the generated supports, so every count equals its rows. The new ideas are then added to the search index in
-bulk (a few thousand per statement), so search and the similar-ideas suggestions find them.
+bulk (on PostgreSQL one ``INSERT … SELECT`` per few thousand, computed by the database), so search and the
+similar-ideas suggestions find them.
 
 Times look like a campaign's history: ideas were published over the past months (more of them recently), each a
 few hours to days after it was submitted; supports fall between publication and now (or the deadline, for ideas
@@ -120,13 +121,18 @@ class Command(BaseCommand):
         self.stdout.write(f"ideas inserted: {ideas} ({time.monotonic() - started:.1f}s)")
         self._supports(rng, idea_ids, people, per_idea)
         self.stdout.write(f"supports inserted: {sum(per_idea)} ({time.monotonic() - started:.1f}s)")
+        if settings.IS_POSTGRES:
+            # Fresh statistics before the correlated subqueries below: with none yet (autovacuum has not seen the
+            # COPY), the planner walked the whole created_at index once per idea and the step took many minutes.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE ideas_idea; ANALYZE ideas_support;")
         marked = self._first_milestones(page, idea_ids)
         self.stdout.write(f"first milestones dated: {marked} ({time.monotonic() - started:.1f}s)")
         added = ideas_search_index_sync()
         self.stdout.write(f"search index: {added} ideas added ({time.monotonic() - started:.1f}s)")
         if settings.IS_POSTGRES:
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE ideas_idea; ANALYZE ideas_support;")
+                cursor.execute("ANALYZE ideas_idea; ANALYZE wagtailsearch_indexentry;")
         self.stdout.write(self.style.SUCCESS(f"done in {time.monotonic() - started:.1f}s: campaign {page.url}"))
 
     def _campaign(self, slug: str) -> IdeaCampaignPage:
