@@ -6,6 +6,7 @@ Views fetch and authorise, validate with a serializer, call one service and answ
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import QuerySet
@@ -141,16 +142,33 @@ def _idea_queryset(user: Any) -> QuerySet[Idea]:
     return selectors.ideas_visible_to(user).exclude(status=Idea.Status.MERGED).select_related("creator")
 
 
+def _list_count_key(user: Any, params: Any) -> str:
+    """What the list's total depends on: whose view (``ideas_visible_to``) and the filters (not the ordering).
+    Checked against the SQL key by ``test_list_count_key_names_what_the_total_depends_on``."""
+    if has_role(user, Role.PRODUCT_MANAGER):
+        viewer = "all"
+    elif user.is_authenticated:
+        viewer = f"user:{user.pk}"
+    else:
+        viewer = "public"
+    filters = {name: params.get(name, "") for name in ("campaign", "status", "tag", "mine")}
+    filters["tag"] = filters["tag"].lower()
+    filters["q"] = params.get("q", "").strip()
+    return f"api-list|{viewer}|{json.dumps(filters, sort_keys=True)}"
+
+
 class IdeaListView(generics.ListCreateAPIView[Idea]):
     """Public ideas (and your own pending ones), filtered and sorted; POST submits a new idea."""
 
     serializer_class = IdeaSerializer
     pagination_class = IdeaPagination
+    count_key: str | None = None
 
     def get_queryset(self) -> QuerySet[Idea]:
         params = self.request.query_params
         if any("\x00" in value for value in params.values()):
             raise serializers.ValidationError({"detail": "Query parameters may not contain NUL characters."})
+        self.count_key = _list_count_key(self.request.user, params)
         ideas = _idea_queryset(self.request.user)
         if campaign := params.get("campaign"):
             if not campaign.isdigit() or int(campaign) > MAX_ID:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from ideas.models import Comment, Idea, Support
@@ -120,6 +122,54 @@ def test_the_list_uses_a_constant_number_of_queries(site):
     with CaptureQueriesContext(connection) as cached:
         client.get("/api/ideas/?ordering=-supporters")
     assert len(cached) == 2
+
+
+def test_list_count_key_names_what_the_total_depends_on(site, customer, other_customer, product_manager):
+    """The API list caches its total under a key built from the viewer and the filters instead of the count's
+    SQL: two lists share a key exactly when their count queries are the same."""
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from ideas.api import IdeaListView
+
+    IdeaFactory(creator=customer).tags.add("cold")
+    campaign = IdeaFactory().campaign
+    queries = [
+        "",
+        "ordering=-supporters",
+        "ordering=-created",
+        "status=published",
+        "status=pending",
+        f"campaign={campaign.pk}",
+        "tag=cold",
+        "tag=COLD",
+        "mine=created",
+        "mine=supported",
+        "q=sensor",
+        "q=%20sensor%20",
+        f"campaign={campaign.pk}&tag=cold&status=published",
+    ]
+    seen: dict[str, str] = {}
+    for user in (None, customer, other_customer, product_manager):
+        for query in queries:
+            request = APIRequestFactory().get(f"/api/ideas/?{query}")
+            if user is not None:
+                force_authenticate(request, user=user)
+            view = IdeaListView()
+            view.setup(view.initialize_request(request))
+            view.format_kwarg = None
+            ideas = view.get_queryset()
+            if not isinstance(ideas, QuerySet):  # search results: counted by the backend, never cached
+                continue
+            try:
+                sql = str(ideas.order_by().query)
+            except EmptyResultSet:  # an empty queryset (.none()) has no SQL
+                sql = "none"
+            assert view.count_key is not None
+            assert seen.setdefault(view.count_key, sql) == sql, (user, query)
+    # And no needless keys: apart from the empty lists (a visitor asking for "mine"), each count has one key.
+    sqls: dict[str, str] = {}
+    for key, sql in seen.items():
+        assert sql == "none" or sqls.setdefault(sql, key) == key, "two keys for the same count"
 
 
 @pytest.mark.parametrize("query", ["ordering=bogus", "status=nope", "campaign=x"])
