@@ -36,9 +36,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(autouse=True)
-def _close_browser_contexts(request: pytest.FixtureRequest) -> Iterator[None]:
+def _close_browser_contexts(request: pytest.FixtureRequest, transactional_db: None) -> Iterator[None]:
     """Close every context a test opened on the shared browser, so no page of an earlier test keeps reconnecting
-    to a server that has stopped (or worse, to the next test's server on a reused port)."""
+    to a server that has stopped (or worse, to the next test's server on a reused port). It depends on the
+    database so that it is torn down first: no open page may send a request while the database is flushed."""
     yield
     if "browser" in request.fixturenames:
         browser: Browser = request.getfixturevalue("browser")
