@@ -299,13 +299,26 @@ def test_only_product_managers_merge_and_undo_from_the_b2b_view(site, people, ro
         assert target.supporters_count == 0
 
 
-def test_the_header_shows_the_unread_notification_count(site, customer):
+@pytest.mark.parametrize("url_name", ["ideas:mine", "boards:index", "rewards:index", "profile", "home"])
+def test_every_page_header_shows_the_unread_notification_count(site, customer, url_name):
+    from django.urls import reverse
+
     from ideas import services
 
     services.notify(users=[customer], kind="status", idea=None, message="Hello", params={})
-    html = logged_in_client(customer).get("/ideas/mine/").content.decode()
-    assert 'data-testid="notifications-link"' in html
+    url = "/" if url_name == "home" else reverse(url_name)
+    response = logged_in_client(customer).get(url, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('data-testid="notifications-link"') == 1
     assert '<span class="badge" data-testid="notifications-badge" data-notifications-badge>1</span>' in html
+    assert 'data-notifications-socket="/ws/notifications/"' in html
+
+
+def test_a_visitor_gets_no_notification_badge_or_socket(site):
+    html = Client().get("/").content.decode()
+    assert "notifications-badge" not in html
+    assert "data-notifications-socket" not in html
 
 
 def test_the_header_keeps_a_hidden_badge_and_the_live_region_for_the_notification_socket(site, customer):
