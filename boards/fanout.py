@@ -101,7 +101,10 @@ class RoomHub:
         """Deliver the room's events and the user's revocations to ``socket`` from now on."""
         async with self.lock:
             if not self.channel:
-                self.channel = await self.layer.new_channel(prefix="rooms")
+                # The default prefix, as every consumer's: channels-redis reads one process's channels through one
+                # lock, blocking on the holder's "<prefix>.<client>!" list until something arrives there. Under
+                # another prefix this reader and the consumers' could only take turns, each starving the other.
+                self.channel = await self.layer.new_channel()
                 self.reader = self.loop.create_task(self._read(), context=contextvars.Context())
             room = self.rooms.get(socket.session_id)
             fresh = room is None
