@@ -1,4 +1,4 @@
-"""Browser tests: Playwright driving Debian's Chromium against Django's live server.
+"""Browser tests: Playwright driving Debian's Chromium against the real ASGI application served by uvicorn.
 
 Run apart from the rest (Playwright's event loop and pytest-asyncio do not share a process):
 ``DJANGO_ALLOW_ASYNC_UNSAFE=true python -m pytest -m e2e tests/e2e``. Screenshots of each step go to
@@ -8,11 +8,15 @@ Run apart from the rest (Playwright's event loop and pytest-asyncio do not share
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
 from cocreate.demo import DEMO_PASSWORD
@@ -28,6 +32,63 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"))
+
+
+class AsgiServer:
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        from cocreate.asgi import application
+
+        config = uvicorn.Config(application, host="127.0.0.1", port=self.port, lifespan="off", log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> AsgiServer:
+        _fresh_channel_layer()
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+        _fresh_channel_layer()
+
+
+def _fresh_channel_layer() -> None:
+    """Each server runs on a new event loop, like a new process: give it a fresh channel layer and live-room hub.
+
+    A layer used before from another loop (an earlier server, or sync code of earlier tests) keeps Redis state
+    tied to that loop (channels-redis refuses a second loop while a receive of the first is still counted).
+    """
+    from channels.layers import channel_layers
+
+    from boards import fanout
+
+    channel_layers.backends.clear()
+    fanout._hub = None
+
+
+def in_thread(action: Any) -> None:
+    """Run a service whose on-commit fan-out uses async_to_sync: not on Playwright's event-loop thread."""
+    worker = threading.Thread(target=action)
+    worker.start()
+    worker.join()
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None) -> Iterator[AsgiServer]:
+    """The platform as production serves it, pages and WebSockets on one server (Django's ``asgi_server`` speaks
+    only HTTP, so every page's notification socket would fail there)."""
+    with AsgiServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +110,7 @@ def _close_browser_contexts(request: pytest.FixtureRequest, transactional_db: No
 
 @pytest.fixture(autouse=True)
 def _wagtail_tree(transactional_db: None) -> None:
-    """live_server tests flush the database between tests; put the site tree and roles back each time."""
+    """asgi_server tests flush the database between tests; put the site tree and roles back each time."""
     from cocreate.services import roles_sync, site_ensure
 
     roles_sync()
@@ -65,12 +126,12 @@ def shot(page: Page, name: str) -> Path:
     return path
 
 
-def login(page: Page, live_server: Any, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
+def login(page: Page, asgi_server: Any, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{asgi_server.url}/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/accounts/profile/")
+    page.wait_for_url(f"{asgi_server.url}/accounts/profile/")
 
 
 # Every journey runs in English and in simplified Chinese. Elements are found by role, label, test id or URL,

@@ -1,19 +1,15 @@
 """Two browsers in one live room: one sends, the other sees it live; one goes offline and catches up.
 
-Django's ``live_server`` speaks only HTTP, so the room is served by uvicorn running the real ASGI
-application (origin check, session cookie auth, the live room consumer) in a thread of the test process.
+The room is served by uvicorn running the real ASGI application (origin check, session cookie auth, the live
+room consumer) in a thread of the test process (``asgi_server`` in ``conftest.py``).
 """
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, Route, expect
 
 from boards import services as board_services
@@ -21,64 +17,9 @@ from boards.demo import seed_demo
 from boards.models import Poll, PollVote, Session
 from boards.selectors import session_access
 from cocreate.demo import seed_core
-from tests.e2e.conftest import login, shot
+from tests.e2e.conftest import in_thread, login, shot
 
 pytestmark = pytest.mark.e2e
-
-
-class AsgiServer:
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        from cocreate.asgi import application
-
-        config = uvicorn.Config(application, host="127.0.0.1", port=self.port, lifespan="off", log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> AsgiServer:
-        _fresh_channel_layer()
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
-        _fresh_channel_layer()
-
-
-def _fresh_channel_layer() -> None:
-    """Each server runs on a new event loop, like a new process: give it a fresh channel layer and live-room hub.
-
-    A layer used before from another loop (an earlier server, or sync code of earlier tests) keeps Redis state
-    tied to that loop (channels-redis refuses a second loop while a receive of the first is still counted).
-    """
-    from channels.layers import channel_layers
-
-    from boards import fanout
-
-    channel_layers.backends.clear()
-    fanout._hub = None
-
-
-def in_thread(action: Any) -> None:
-    """Run a service whose on-commit fan-out uses async_to_sync: not on Playwright's event-loop thread."""
-    worker = threading.Thread(target=action)
-    worker.start()
-    worker.join()
-
-
-@pytest.fixture
-def asgi_server(transactional_db: None) -> Iterator[AsgiServer]:
-    with AsgiServer() as server:
-        yield server
 
 
 def test_two_members_chat_live_and_the_one_who_was_offline_catches_up(browser: Browser, asgi_server: Any) -> None:

@@ -18,7 +18,7 @@ def logout(page: Page) -> None:
     page.get_by_test_id("logout").click()
 
 
-def test_submit_moderate_publish_support_and_reach_a_milestone(page: Page, live_server: Any) -> None:
+def test_submit_moderate_publish_support_and_reach_a_milestone(page: Page, asgi_server: Any) -> None:
     campaign = campaign_create(
         title="Warehouse ideas",
         slug="warehouse",
@@ -30,7 +30,7 @@ def test_submit_moderate_publish_support_and_reach_a_milestone(page: Page, live_
     pm = UserFactory(email="pm@example.com", roles=[Role.PRODUCT_MANAGER], is_staff=True)
     console_errors: list[str] = []
     # Wagtail's admin asks Gravatar for avatars, which this offline machine cannot resolve: only our pages count.
-    # Django's live_server speaks only HTTP, so the notification socket's handshake fails here (its browser test,
+    # Django's asgi_server speaks only HTTP, so the notification socket's handshake fails here (its browser test,
     # test_ideas_live_notifications.py, runs the ASGI application).
     page.on(
         "console",
@@ -42,8 +42,8 @@ def test_submit_moderate_publish_support_and_reach_a_milestone(page: Page, live_
     )
 
     # Submit, with a similar idea suggested while typing.
-    login(page, live_server, creator.email)
-    page.goto(live_server.url + campaign.url)
+    login(page, asgi_server, creator.email)
+    page.goto(asgi_server.url + campaign.url)
     page.get_by_test_id("submit-idea").click()
     page.fill("#id_title", "Solar panels on the loading dock")
     # Under CI load the debounced lookup can take seconds; the suggestion must still come.
@@ -59,19 +59,19 @@ def test_submit_moderate_publish_support_and_reach_a_milestone(page: Page, live_
     logout(page)
 
     # A product manager publishes it from the Wagtail moderation queue.
-    login(page, live_server, pm.email)
-    page.goto(live_server.url + "/cms/ideas/moderation/")
+    login(page, asgi_server, pm.email)
+    page.goto(asgi_server.url + "/cms/ideas/moderation/")
     expect(page.get_by_test_id("queue-item")).to_contain_text("Solar panels on the loading dock")
     shot(page, "ideas-02-moderation-queue")
     page.get_by_test_id("admin-publish").click()
-    page.goto(live_server.url + idea.get_absolute_url())
+    page.goto(asgi_server.url + idea.get_absolute_url())
     expect(page.get_by_test_id("idea-status")).to_have_text("Gathering support")
     logout(page)
 
     # Two customers support it without a page reload; the second reaches the first milestone.
     for number, fan in enumerate(fans, start=1):
-        login(page, live_server, fan.email)
-        page.goto(live_server.url + idea.get_absolute_url())
+        login(page, asgi_server, fan.email)
+        page.goto(asgi_server.url + idea.get_absolute_url())
         page.evaluate("window.__notReloaded = true")
         page.select_option("#support-importance", "must")
         page.fill("#support-quantity", "10")
@@ -88,18 +88,18 @@ def test_submit_moderate_publish_support_and_reach_a_milestone(page: Page, live_
     assert idea.milestones_reached == 1
 
     # The creator hears about the milestone.
-    login(page, live_server, creator.email)
-    page.goto(live_server.url + "/ideas/notifications/")
+    login(page, asgi_server, creator.email)
+    page.goto(asgi_server.url + "/ideas/notifications/")
     expect(page.locator(".notification-list")).to_contain_text("reached 2 supporters")
     expect(page.get_by_test_id("unread-count")).to_be_visible()
     shot(page, "ideas-04-notifications")
     assert console_errors == []
 
 
-def test_the_campaign_page_in_chinese(page: Page, live_server: Any) -> None:
+def test_the_campaign_page_in_chinese(page: Page, asgi_server: Any) -> None:
     campaign = campaign_create(title="Ideas", slug="ideas-zh")
     IdeaFactory(campaign=campaign, title="Pallet tracker")
-    page.goto(live_server.url + campaign.url)
+    page.goto(asgi_server.url + campaign.url)
     page.select_option("#lang-select", "zh-hans")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.get_by_test_id("idea-card")).to_contain_text("Pallet tracker")

@@ -3,7 +3,6 @@ her open tabs without a reload; a tab that was offline catches up; marking read 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,17 +11,10 @@ from playwright.sync_api import Browser, Page, expect
 from cocreate.roles import Role
 from ideas.models import Notification
 from tests.e2e.conftest import login, shot
-from tests.e2e.test_boards_live_room import AsgiServer
 from tests.factories import UserFactory
 from tests.ideas.factories import IdeaFactory, campaign_create
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def asgi_server(transactional_db: None) -> Iterator[AsgiServer]:
-    with AsgiServer() as server:
-        yield server
 
 
 # Toasts go away after a few seconds; the test records every one added, so that a slow step cannot miss one.

@@ -26,12 +26,12 @@ def demo(transactional_db: None) -> None:
     insights_demo.seed_demo(people=people)
 
 
-def test_a_product_manager_reads_the_insights_with_demo_data(page: Page, live_server: Any, demo: None) -> None:
+def test_a_product_manager_reads_the_insights_with_demo_data(page: Page, asgi_server: Any, demo: None) -> None:
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
 
-    login(page, live_server, "pm@example.com")
+    login(page, asgi_server, "pm@example.com")
     page.get_by_role("link", name="Insights").click()
     expect(page.locator("h1")).to_have_text("Insights")
     for key in ("funnel", "nps", "csat", "demand_accounts", "demand_revenue"):
@@ -65,9 +65,9 @@ def test_a_product_manager_reads_the_insights_with_demo_data(page: Page, live_se
     assert problems == []
 
 
-def test_a_customer_is_refused(page: Page, live_server: Any, demo: None) -> None:
-    login(page, live_server, "customer@example.com")
+def test_a_customer_is_refused(page: Page, asgi_server: Any, demo: None) -> None:
+    login(page, asgi_server, "customer@example.com")
     expect(page.get_by_role("link", name="Insights")).to_have_count(0)
-    response = page.goto(live_server.url + "/insights/")
+    response = page.goto(asgi_server.url + "/insights/")
     assert response is not None
     assert response.status == 403

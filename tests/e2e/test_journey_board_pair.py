@@ -5,7 +5,6 @@ results arrive live."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,17 +16,10 @@ from boards.models import BoardMembership, PollVote, PreReadAcknowledgement, Que
 from boards.selectors import session_access
 from cocreate.demo import seed_core
 from cocreate.roles import Role
-from tests.e2e.conftest import LANGUAGES, expect_language, expect_no_horizontal_scroll, login, new_page, shot
-from tests.e2e.test_boards_live_room import AsgiServer, in_thread
+from tests.e2e.conftest import LANGUAGES, expect_language, expect_no_horizontal_scroll, in_thread, login, new_page, shot
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def asgi_server(transactional_db: None) -> Iterator[AsgiServer]:
-    with AsgiServer() as server:
-        yield server
 
 
 def join_room(page: Page, url: str) -> None:

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_customer_signs_up_verifies_submits_supports_and_is_notified(
-    browser: Browser, live_server: Any, language: str
+    browser: Browser, asgi_server: Any, language: str
 ) -> None:
     campaign = campaign_create(title="Warehouse ideas", slug=f"warehouse-journey-{language}", moderation_required=False)
     other = IdeaFactory(campaign=campaign, title="Pallet tracker")
@@ -33,18 +33,18 @@ def test_a_customer_signs_up_verifies_submits_supports_and_is_notified(
 
     step = f"journey-customer-{language}"
 
-    page.goto(live_server.url + "/")
+    page.goto(asgi_server.url + "/")
     if language != "en":
         page.select_option("#lang-select", language)
     expect_language(page, language)
     expect_no_horizontal_scroll(page)
     shot(page, f"{step}-01-home")
     page.get_by_role("navigation").first.locator("a[href='/ideas/']").tap()  # the phone's navigation works
-    page.wait_for_url(live_server.url + campaign.url)  # the ideas index opens the only campaign
+    page.wait_for_url(asgi_server.url + campaign.url)  # the ideas index opens the only campaign
     expect_no_horizontal_scroll(page)
     shot(page, f"{step}-01b-campaign")
 
-    page.goto(live_server.url + "/accounts/signup/")
+    page.goto(asgi_server.url + "/accounts/signup/")
     page.fill("input[name=email]", "wei@customer.example")
     page.fill("input[name=password1]", "a-long-pass-phrase-2026")
     if page.locator("input[name=password2]").count():
@@ -74,7 +74,7 @@ def test_a_customer_signs_up_verifies_submits_supports_and_is_notified(
         page.locator("form button[type=submit]").last.click()
         page.wait_for_load_state()
 
-    page.goto(f"{live_server.url}/ideas/submit/{campaign.pk}/")
+    page.goto(f"{asgi_server.url}/ideas/submit/{campaign.pk}/")
     page.fill("#id_title", "仓库屋顶太阳能板")
     page.fill("#id_summary", "用屋顶的太阳能给叉车充电。")
     page.fill("#id_description", "屋顶空着。阳光充足。")
@@ -86,7 +86,7 @@ def test_a_customer_signs_up_verifies_submits_supports_and_is_notified(
     shot(page, f"{step}-06-submitted")
     mine = Idea.objects.get(title="仓库屋顶太阳能板")
 
-    page.goto(live_server.url + other.get_absolute_url())
+    page.goto(asgi_server.url + other.get_absolute_url())
     page.get_by_test_id("support-button").click()
     expect(page.get_by_test_id("supporters")).to_have_text("1")
     expect_language(page, language)
@@ -96,14 +96,14 @@ def test_a_customer_signs_up_verifies_submits_supports_and_is_notified(
     if mine.status == Idea.Status.PENDING:
         mine = idea_services.idea_moderate(idea=mine, moderator=pm, decision="publish")
     idea_services.comment_add(idea=mine, author=pm, body="<p>谢谢。我们会评估。</p>", kind="official")
-    page.goto(live_server.url + "/ideas/notifications/")
+    page.goto(asgi_server.url + "/ideas/notifications/")
     expect(page.locator(".notification-list")).to_be_visible()
     if language == "zh-hans":
         expect(page.locator(".notification-list")).to_contain_text("官方回复")
     expect_no_horizontal_scroll(page)
     shot(page, f"{step}-08-notified")
 
-    page.goto(live_server.url + "/accounts/privacy/")
+    page.goto(asgi_server.url + "/accounts/privacy/")
     shot(page, f"{step}-09-privacy")
     with page.expect_download() as download:
         page.locator("a[href$='export.json']").click()

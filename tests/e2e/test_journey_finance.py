@@ -37,19 +37,19 @@ WATCH_PROGRESS = """() => {
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_finance_imports_runs_closes_and_downloads_statements(
-    browser: Browser, live_server: Any, tmp_path: Path, language: str
+    browser: Browser, asgi_server: Any, tmp_path: Path, language: str
 ) -> None:
     finance = UserFactory(roles=[Role.FINANCE], is_staff=True)
     creators = [UserFactory(roles=[Role.CUSTOMER]) for _ in range(3)]
     agreement_make(payees=creators, actor=finance)
-    page = new_page(browser, live_server.url, language)
+    page = new_page(browser, asgi_server.url, language)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     step = f"journey-finance-{language}"
 
     # 1. Upload the sales file: the progress bar shows, then the import's page says it completed.
-    login(page, live_server, finance.email)
-    page.goto(live_server.url + "/royalties/imports/")
+    login(page, asgi_server, finance.email)
+    page.goto(asgi_server.url + "/royalties/imports/")
     expect_language(page, language)
     sales = tmp_path / "net-sales-2026-Q3.csv"
     sales.write_bytes(csv_bytes(*SALES))
@@ -66,7 +66,7 @@ def test_finance_imports_runs_closes_and_downloads_statements(
     assert SalesImport.objects.get().status == SalesImport.Status.COMPLETED
 
     # 2. Run the quarter: the run's page follows it until done.
-    page.goto(live_server.url + "/royalties/periods/")
+    page.goto(asgi_server.url + "/royalties/periods/")
     page.fill("input[name=run-period]", "2026-Q3")
     page.get_by_test_id("run-period").click()
     page.wait_for_url(re.compile(r"/royalties/runs/\d+/$"))
@@ -75,7 +75,7 @@ def test_finance_imports_runs_closes_and_downloads_statements(
     shot(page, f"{step}-03-run-done")
 
     # 3. Close the period for good.
-    page.goto(live_server.url + "/royalties/periods/")
+    page.goto(asgi_server.url + "/royalties/periods/")
     row = page.locator("tbody tr").filter(has_text="2026-Q3")
     expect(row.locator(".status")).to_have_class(re.compile(r"\bstatus-calculated\b"))
     row.locator("input[name=action][value=close] ~ button").click()
@@ -85,14 +85,14 @@ def test_finance_imports_runs_closes_and_downloads_statements(
     assert Period.objects.get(code="2026-Q3").state == Period.State.CLOSED
 
     # 4. The statements: a CSV of every payee (totals add up to 1 % of net sales) and one payee's PDF.
-    page.goto(live_server.url + "/royalties/statements/?period=2026-Q3")
+    page.goto(asgi_server.url + "/royalties/statements/?period=2026-Q3")
     expect(page.locator("tbody tr")).to_have_count(3)
     shot(page, f"{step}-05-statements")
     csv_link = page.locator("a[href*='format=csv']")
     with page.expect_download() as download:
         csv_link.click()
     assert download.value.suggested_filename == "statements-2026-Q3.csv"
-    response = page.request.get(live_server.url + "/royalties/statements/" + csv_link.get_attribute("href"))
+    response = page.request.get(asgi_server.url + "/royalties/statements/" + csv_link.get_attribute("href"))
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
     assert sorted(row["payee"] for row in rows) == sorted(str(user.pk) for user in creators)

@@ -21,7 +21,6 @@ from ideas.models import Idea
 from rewards.demo import seed_demo as rewards_seed
 from tests.e2e.conftest import SCREENSHOTS as SCREENSHOT_DIR
 from tests.e2e.conftest import login, shot
-from tests.e2e.test_boards_live_room import AsgiServer
 from tests.factories import UserFactory
 from tests.ideas.factories import CommentFactory, IdeaFactory
 from tests.quality.xss import VECTORS
@@ -40,12 +39,6 @@ SERIOUS = """async () => {
 # Serious violations allowed on the main pages: none. (Grey ``.meta`` text and the finance sub-navigation were
 # fixed by darkening ``--muted`` in static/css/cocreate.css.) Add a page here only with a reason and an issue.
 KNOWN: set[tuple[str, str]] = set()
-
-
-@pytest.fixture
-def asgi_server(transactional_db: None) -> Any:
-    with AsgiServer() as server:
-        yield server
 
 
 def _dialogs(page: Page) -> list[str]:

@@ -30,7 +30,7 @@ def status_of(idea: Idea) -> str:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_product_manager_moderates_merges_answers_reviews_and_commercialises(
-    browser: Browser, live_server: Any, language: str
+    browser: Browser, asgi_server: Any, language: str
 ) -> None:
     campaign = campaign_create(title="Warehouse ideas", slug=f"warehouse-pm-{language}")
     creator = UserFactory(roles=[Role.CUSTOMER])
@@ -43,14 +43,14 @@ def test_a_product_manager_moderates_merges_answers_reviews_and_commercialises(
     idea_services.support_add(idea=target, user=UserFactory(roles=[Role.CUSTOMER]))
     pm = UserFactory(roles=[Role.PRODUCT_MANAGER], is_staff=True)
     finance = UserFactory(roles=[Role.FINANCE], is_staff=True)
-    page = new_page(browser, live_server.url, language)
+    page = new_page(browser, asgi_server.url, language)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     step = f"journey-pm-{language}"
 
     # 1. The moderation queue in the Wagtail admin: publish one, send the other back with a reason.
-    login(page, live_server, pm.email)
-    page.goto(live_server.url + "/cms/ideas/moderation/")
+    login(page, asgi_server, pm.email)
+    page.goto(asgi_server.url + "/cms/ideas/moderation/")
     expect(page.locator("html")).to_have_attribute("lang", language)
     expect(page.get_by_test_id("queue-item")).to_have_count(2)
     if language != "en":
@@ -68,23 +68,23 @@ def test_a_product_manager_moderates_merges_answers_reviews_and_commercialises(
     assert to_rework.status_reason == "Say which warehouse and what it would save."
 
     # 2. Merge the duplicate: its two supporters join the target's one; the duplicate points at the target.
-    page.goto(f"{live_server.url}/ideas/{duplicate.pk}/demand/")
+    page.goto(f"{asgi_server.url}/ideas/{duplicate.pk}/demand/")
     page.fill("#merge-target", str(target.pk))
     page.locator("form[action$='/merge/'] input[name=reason]").fill("Same idea as the pallet tracker.")
     shot(page, f"{step}-03-merge-form")
     page.locator("form[action$='/merge/'] button[type=submit]").click()
-    page.wait_for_url(live_server.url + target.get_absolute_url())
+    page.wait_for_url(asgi_server.url + target.get_absolute_url())
     expect_language(page, language)
     expect(page.get_by_test_id("supporters")).to_have_text("3")
     shot(page, f"{step}-04-merged-target")
-    page.goto(live_server.url + duplicate.get_absolute_url())
+    page.goto(asgi_server.url + duplicate.get_absolute_url())
     expect(page.get_by_test_id("idea-status")).to_have_class(re.compile(r"\bstatus-merged\b"))
     expect(page.locator(f".message a[href='{target.get_absolute_url()}']")).to_have_text(target.title)
     shot(page, f"{step}-05-merged-duplicate")
     assert Support.objects.filter(idea=target, counts=True).count() == 3
 
     # 3. An official response on the target.
-    page.goto(live_server.url + target.get_absolute_url())
+    page.goto(asgi_server.url + target.get_absolute_url())
     page.fill("#comment-body", "We are looking at tracker hardware for next year.")
     page.select_option("#comment-kind", "official")
     page.get_by_test_id("comment-form").locator("button[type=submit]").click()
@@ -96,7 +96,7 @@ def test_a_product_manager_moderates_merges_answers_reviews_and_commercialises(
     page.select_option("#status-select", Idea.Status.IN_REVIEW)
     page.locator(".status-form button[type=submit]").click()
     expect(page.get_by_test_id("idea-status")).to_have_class(re.compile(r"\bstatus-in_review\b"))
-    page.goto(live_server.url + "/cms/ideas/review-rounds/")
+    page.goto(asgi_server.url + "/cms/ideas/review-rounds/")
     page.fill("#round-name", "Winter round")
     page.fill("#round-deadline", (timezone.localdate() + datetime.timedelta(days=14)).isoformat())
     shot(page, f"{step}-07-review-rounds")
@@ -119,7 +119,7 @@ def test_a_product_manager_moderates_merges_answers_reviews_and_commercialises(
     assert status_of(target) == Idea.Status.APPROVED
 
     # 5. In development, then commercialised with a product code and a launch date.
-    page.goto(live_server.url + target.get_absolute_url())
+    page.goto(asgi_server.url + target.get_absolute_url())
     page.select_option("#status-select", Idea.Status.IN_DEVELOPMENT)
     page.locator(".status-form button[type=submit]").click()
     expect(page.get_by_test_id("idea-status")).to_have_class(re.compile(r"\bstatus-in_development\b"))
@@ -137,9 +137,9 @@ def test_a_product_manager_moderates_merges_answers_reviews_and_commercialises(
     agreement = Agreement.objects.get(idea_id=target.pk)
     assert agreement.status == Agreement.Status.DRAFT
     assert [p.code for p in agreement.products.all()] == ["SKU-PALLET-1"]
-    books = new_page(browser, live_server.url, language)
-    login(books, live_server, finance.email)
-    books.goto(live_server.url + "/royalties/agreements/")
+    books = new_page(browser, asgi_server.url, language)
+    login(books, asgi_server, finance.email)
+    books.goto(asgi_server.url + "/royalties/agreements/")
     expect_language(books, language)
     row = books.locator("tbody tr").filter(has_text=f"#{target.pk}")
     expect(row.locator(".status")).to_have_class(re.compile(r"\bstatus-draft\b"))
