@@ -141,14 +141,99 @@
   }
 
   // --- Rendering -------------------------------------------------------------------------------------
+  //
+  // Every event redraws the room, but in place: each list is built afresh off the page, then the nodes on the
+  // page are patched to match it (text, attributes, children; rows matched by their data-key, buttons and inputs
+  // by their data-focus). So a redraw never replaces the element a keyboard or screen-reader user is on, a live
+  // region announces only what is new, and a ticked option stays ticked. Buttons in the lists carry a data-action
+  // handled by one listener (see "Actions"), because a patched node keeps the listeners it was created with.
+
+  function keyOf(node) {
+    return node.nodeType === 1 ? (node.getAttribute("data-key") || node.getAttribute("data-focus")) : null;
+  }
+
+  function morph(target, source) {
+    if (target.nodeType !== 1) {
+      if (target.nodeValue !== source.nodeValue) { target.nodeValue = source.nodeValue; }
+      return;
+    }
+    Array.prototype.slice.call(target.attributes).forEach(function (attr) {
+      if (!source.hasAttribute(attr.name)) { target.removeAttribute(attr.name); }
+    });
+    Array.prototype.slice.call(source.attributes).forEach(function (attr) {
+      if (target.getAttribute(attr.name) !== attr.value) { target.setAttribute(attr.name, attr.value); }
+    });
+    if (target.tagName === "INPUT") {
+      // Once touched, an input's state lives in its properties; the attributes are only its defaults.
+      target.checked = source.hasAttribute("checked");
+      if (target !== document.activeElement && target.value !== source.value) { target.value = source.value; }
+    }
+    patchChildren(target, source);
+  }
+
+  // Makes ``parent``'s children look like ``source``'s: keyed nodes are kept (and moved if the order changed),
+  // unkeyed ones are matched by position and kind; what is new is inserted, what is gone removed.
+  function patchChildren(parent, source) {
+    var keyed = {};
+    Array.prototype.forEach.call(parent.childNodes, function (child) {
+      var key = keyOf(child);
+      if (key !== null) { keyed[key] = child; }
+    });
+    var cursor = parent.firstChild;
+    Array.prototype.slice.call(source.childNodes).forEach(function (wanted) {
+      var key = keyOf(wanted);
+      var match = null;
+      if (key !== null) {
+        match = keyed[key] || null;
+        if (match && match.nodeName !== wanted.nodeName) { match = null; }
+        delete keyed[key];
+      } else if (cursor && keyOf(cursor) === null && cursor.nodeName === wanted.nodeName) {
+        match = cursor;
+      }
+      if (!match) {
+        parent.insertBefore(wanted, cursor);
+        return;
+      }
+      if (match === cursor) { cursor = cursor.nextSibling; } else { parent.insertBefore(match, cursor); }
+      morph(match, wanted);
+    });
+    while (cursor) {
+      var gone = cursor;
+      cursor = cursor.nextSibling;
+      parent.removeChild(gone);
+    }
+  }
+
+  function draw(container, rows) {
+    var fresh = document.createElement(container.tagName);
+    rows.forEach(function (row) { if (row) { fresh.appendChild(row); } });
+    patchChildren(container, fresh);
+  }
+
+  // The safety net under the patching: a node that had to move (a question that overtook another) loses focus
+  // in the browser; give it back, with the caret or selection of a text field, without scrolling.
+  function keepingFocus(redraw) {
+    var active = document.activeElement;
+    var key = active ? active.getAttribute("data-focus") : null;
+    var typing = active && /^(TEXTAREA|INPUT)$/.test(active.tagName) && typeof active.selectionStart === "number";
+    var selection = typing ? [active.selectionStart, active.selectionEnd, active.selectionDirection] : null;
+    redraw();
+    if (!active || active === document.body || document.activeElement === active) { return; }
+    var target = active.isConnected ? active : (key ? document.querySelector('[data-focus="' + key + '"]') : null);
+    if (!target) { return; }
+    target.focus({preventScroll: true});
+    if (selection && target.setSelectionRange) { target.setSelectionRange(selection[0], selection[1], selection[2]); }
+  }
 
   function render() {
-    renderState();
-    renderAgenda();
-    renderChat();
-    renderQuestions();
-    renderPolls();
-    renderDecisions();
+    keepingFocus(function () {
+      renderState();
+      renderAgenda();
+      renderChat();
+      renderQuestions();
+      renderPolls();
+      renderDecisions();
+    });
   }
 
   function renderState() {
@@ -166,33 +251,37 @@
   }
 
   function renderAgenda() {
-    var list = $("agenda-list");
-    list.textContent = "";
-    cfg.agenda.forEach(function (item) {
-      var li = el("li", {className: item.id === state.current ? "is-current" : ""}, [
+    draw($("agenda-list"), cfg.agenda.map(function (item) {
+      var li = el("li", {className: item.id === state.current ? "is-current" : "", "data-key": "agenda-" + item.id}, [
         el("span", {text: item.title}), el("span", {className: "meta", text: " · " + item.minutes + " min"})
       ]);
       if (item.ideas && item.ideas.length) {
         li.appendChild(el("ul", {className: "agenda-ideas", "aria-label": t.linkedIdeas}, item.ideas.map(function (idea) {
-          return el("li", {}, [
-            el("a", {href: idea.url, target: "_blank", rel: "noopener", text: idea.title}),
+          return el("li", {"data-key": "idea-" + idea.id}, [
+            el("a", {href: idea.url, target: "_blank", rel: "noopener", text: idea.title,
+              "data-focus": "agenda-" + item.id + "-idea-" + idea.id}),
             el("span", {className: "meta", text: " · " + idea.supporters + " " + t.supporters})
           ]);
         })));
       }
       if (cfg.isFacilitator && item.id !== state.current && state.sessionState === "live") {
-        li.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.goTo,
-          onclick: function () { send({type: "agenda.advance", agenda_item: item.id}); }}));
+        li.appendChild(action("agenda.advance", item.id, t.goTo, "btn btn-ghost btn-small", "agenda-" + item.id + "-go"));
       }
-      list.appendChild(li);
-    });
+      return li;
+    }));
     var select = $("chat-topic");
     if (!select.options.length) {
       select.appendChild(el("option", {value: "current", text: "▶ " + t.live}));
       select.appendChild(el("option", {value: "all", text: t.allTopics}));
       cfg.agenda.forEach(function (item) { select.appendChild(el("option", {value: String(item.id), text: item.title})); });
-      select.addEventListener("change", function () { state.topic = select.value; renderChat(); });
+      select.addEventListener("change", function () { state.topic = select.value; render(); });
     }
+  }
+
+  // A button whose click is handled by ``actions[name](id)``.
+  function action(name, id, text, className, focusKey) {
+    return el("button", {type: "button", className: className, text: text, "data-action": name, "data-id": id,
+      "data-focus": focusKey});
   }
 
   function topicId() {
@@ -205,14 +294,13 @@
     var log = $("chat-log");
     var wanted = topicId();
     var nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-    log.textContent = "";
     var rows = Object.keys(state.messages).map(function (k) { return state.messages[k]; })
       .filter(function (m) { return !m.hidden && (state.topic === "all" || m.agenda === wanted); })
       .sort(function (a, b) { return a.ev - b.ev; });
-    if (!rows.length) { log.appendChild(el("li", {className: "meta empty-line", text: t.noMessages})); }
-    rows.forEach(function (m) {
+    draw(log, !rows.length ? [el("li", {className: "meta empty-line", text: t.noMessages})] : rows.map(function (m) {
       var mine = m.author && m.author.id === cfg.user.id;
-      var li = el("li", {className: "chat-msg" + (m.pinned ? " is-pinned" : "") + (mine ? " is-mine" : ""), "data-id": m.id}, [
+      var li = el("li", {className: "chat-msg" + (m.pinned ? " is-pinned" : "") + (mine ? " is-mine" : ""), "data-id": m.id,
+        "data-key": "message-" + m.id}, [
         el("span", {className: "chat-author", text: m.author ? m.author.name : ""}),
         m.pinned ? el("span", {className: "chip", text: "📌 " + t.pinned}) : null,
         state.topic === "all" && m.agenda ? el("span", {className: "meta", text: " · " + agendaTitle(m.agenda)}) : null,
@@ -220,35 +308,38 @@
       ]);
       if (cfg.isFacilitator) {
         li.appendChild(el("span", {className: "msg-tools"}, [
-          el("button", {type: "button", className: "btn btn-ghost btn-small", text: m.pinned ? t.unpin : t.pin,
-            onclick: function () { send({type: "chat.pin", message: m.id, pinned: !m.pinned}); }}),
-          el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.hide,
-            onclick: function () { send({type: "chat.hide", message: m.id}); }})
+          action("chat.pin", m.id, m.pinned ? t.unpin : t.pin, "btn btn-ghost btn-small", "message-" + m.id + "-pin"),
+          action("chat.hide", m.id, t.hide, "btn btn-ghost btn-small", "message-" + m.id + "-hide")
         ]));
       }
-      log.appendChild(li);
-    });
+      return li;
+    }));
     if (nearBottom) { log.scrollTop = log.scrollHeight; }
   }
 
   function renderQuestions() {
-    var list = $("question-list");
-    list.textContent = "";
     var rows = Object.keys(state.questions).map(function (k) { return state.questions[k]; })
       .filter(function (q) { return q.status !== "hidden"; })
       .sort(function (a, b) {
         return (b.pinned - a.pinned) || ((a.status === "answered") - (b.status === "answered")) || (b.upvotes - a.upvotes) || (a.id - b.id);
       });
-    if (!rows.length) { list.appendChild(el("li", {className: "meta", text: t.noQuestions})); }
-    rows.forEach(function (q) {
+    draw($("question-list"), !rows.length ? [el("li", {className: "meta", text: t.noQuestions})] : rows.map(function (q) {
       var who = q.author ? q.author.name : t.anonymous;
       if (q.anonymous && q.author) { who = t.anonymous + " (" + q.author.name + ")"; }
       var upvoted = !!state.myUpvotes[q.id];
-      var li = el("li", {className: "question q-" + q.status + (q.pinned ? " is-pinned" : "")}, [
-        el("button", {type: "button", className: "upvote" + (upvoted ? " is-done" : ""), title: t.upvote,
-          disabled: upvoted || q.status === "pending" || state.sessionState !== "live" ? "disabled" : false,
-          onclick: function () { state.myUpvotes[q.id] = true; send({type: "question.upvote", question: q.id}); renderQuestions(); }},
-          [el("span", {text: "▲"}), el("strong", {text: String(q.upvotes)})]),
+      var focus = "question-" + q.id;
+      var upvote = action("question.upvote", q.id, "", "upvote" + (upvoted ? " is-done" : ""), focus + "-upvote");
+      upvote.title = t.upvote;
+      upvote.appendChild(el("span", {text: "▲"}));
+      upvote.appendChild(el("strong", {text: String(q.upvotes)}));
+      if (upvoted) {
+        // Still focusable (a disabled button would drop the keyboard focus of whoever just pressed it).
+        upvote.setAttribute("aria-disabled", "true");
+      } else if (q.status === "pending" || state.sessionState !== "live") {
+        upvote.disabled = true;
+      }
+      var li = el("li", {className: "question q-" + q.status + (q.pinned ? " is-pinned" : ""), "data-key": focus}, [
+        upvote,
         el("div", {className: "q-text"}, [
           el("p", {text: q.body}),
           el("span", {className: "meta", text: who}),
@@ -260,44 +351,39 @@
       if (cfg.isFacilitator) {
         var tools = el("div", {className: "msg-tools"});
         if (q.status === "pending") {
-          tools.appendChild(el("button", {type: "button", className: "btn btn-ok btn-small", text: t.approve,
-            onclick: function () { send({type: "question.approve", question: q.id}); }}));
+          tools.appendChild(action("question.approve", q.id, t.approve, "btn btn-ok btn-small", focus + "-approve"));
         }
         if (q.status === "open") {
-          tools.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.markAnswered,
-            onclick: function () { send({type: "question.answer", question: q.id}); }}));
+          tools.appendChild(action("question.answer", q.id, t.markAnswered, "btn btn-ghost btn-small", focus + "-answer"));
         }
-        tools.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: q.pinned ? t.unpin : t.pin,
-          onclick: function () { send({type: "question.pin", question: q.id, pinned: !q.pinned}); }}));
-        tools.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.hide,
-          onclick: function () { send({type: "question.hide", question: q.id}); }}));
+        tools.appendChild(action("question.pin", q.id, q.pinned ? t.unpin : t.pin, "btn btn-ghost btn-small", focus + "-pin"));
+        tools.appendChild(action("question.hide", q.id, t.hide, "btn btn-ghost btn-small", focus + "-hide"));
         li.appendChild(tools);
       }
-      list.appendChild(li);
-    });
+      return li;
+    }));
   }
 
   function renderPolls() {
-    var box = $("poll-list");
-    box.textContent = "";
     var polls = Object.keys(state.polls).map(function (k) { return state.polls[k]; }).sort(function (a, b) { return b.id - a.id; });
-    if (!polls.length) { box.appendChild(el("p", {className: "meta", text: t.noPolls})); }
-    polls.forEach(function (poll) {
-      var card = el("div", {className: "poll" + (poll.closed ? " is-closed" : ""), "data-poll": poll.id}, [
+    draw($("poll-list"), !polls.length ? [el("p", {className: "meta", text: t.noPolls})] : polls.map(function (poll) {
+      var focus = "poll-" + poll.id;
+      var card = el("div", {className: "poll" + (poll.closed ? " is-closed" : ""), "data-poll": poll.id, "data-key": focus}, [
         el("p", {className: "poll-q"}, [el("strong", {text: poll.question}),
           poll.closed ? el("span", {className: "status", text: " " + t.closed}) : null]),
         el("p", {className: "meta", text: poll.voters + " " + t.voters})
       ]);
       var total = 0;
       if (poll.counts) { Object.keys(poll.counts).forEach(function (k) { total += poll.counts[k]; }); }
-      var form = el("form", {className: "poll-form"});
+      var form = el("form", {className: "poll-form", "data-poll": poll.id, "data-key": focus + "-form"});
       poll.options.forEach(function (option) {
         var count = poll.counts ? (poll.counts[String(option.id)] || 0) : null;
         var pct = count !== null && total ? Math.round(100 * count / total) : 0;
         var input = el("input", {type: poll.kind === "multiple" ? "checkbox" : "radio", name: "poll-" + poll.id, value: option.id,
+          "data-focus": focus + "-option-" + option.id,
           disabled: poll.closed || state.sessionState !== "live" ? "disabled" : false,
           checked: (state.choices[poll.id] || state.myVotes[poll.id] || []).indexOf(option.id) >= 0 ? "checked" : false});
-        form.appendChild(el("label", {className: "poll-option"}, [
+        form.appendChild(el("label", {className: "poll-option", "data-key": focus + "-label-" + option.id}, [
           input, el("span", {text: option.label}),
           count !== null ? el("span", {className: "meta", text: " " + count + " (" + pct + "%)"}) : null,
           count !== null ? el("div", {className: "progress"}, [el("span", {style: "width:" + pct + "%"})]) : null
@@ -305,52 +391,85 @@
       });
       if (!poll.counts && !poll.closed) { form.appendChild(el("p", {className: "meta", text: t.resultsAfterClose})); }
       if (!poll.closed && state.sessionState === "live") {
-        form.appendChild(el("button", {type: "submit", className: "btn btn-secondary btn-small", text: t.vote}));
+        form.appendChild(el("button", {type: "submit", className: "btn btn-secondary btn-small", text: t.vote,
+          "data-focus": focus + "-vote"}));
       }
-      function ticked() {
-        return Array.prototype.slice.call(form.querySelectorAll("input:checked")).map(function (i) { return Number(i.value); });
-      }
-      // Another member's vote redraws the poll: what this member ticked must survive it, or "Vote" sends nothing.
-      form.addEventListener("change", function () { state.choices[poll.id] = ticked(); });
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        var chosen = ticked();
-        if (!chosen.length) { return; }
-        state.myVotes[poll.id] = chosen;
-        send({type: "poll.vote", poll: poll.id, options: chosen});
-      });
       card.appendChild(form);
       if (cfg.isFacilitator && !poll.closed) {
-        card.appendChild(el("button", {type: "button", className: "btn btn-ghost btn-small", text: t.closePoll,
-          onclick: function () { send({type: "poll.close", poll: poll.id}); }}));
+        card.appendChild(action("poll.close", poll.id, t.closePoll, "btn btn-ghost btn-small", focus + "-close"));
       }
-      box.appendChild(card);
-    });
+      return card;
+    }));
   }
 
   function renderDecisions() {
-    var list = $("decision-list");
-    list.textContent = "";
-    if (!state.decisions.length) { list.appendChild(el("li", {className: "meta", text: t.nothingYet})); }
-    state.decisions.forEach(function (d) { list.appendChild(el("li", {className: "decision", text: "✔ " + d.text})); });
-    var actions = $("action-list");
-    actions.textContent = "";
-    if (!state.actions.length) { actions.appendChild(el("li", {className: "meta", text: t.nothingYet})); }
-    state.actions.forEach(function (a) {
-      actions.appendChild(el("li", {}, [el("strong", {text: a.title}), el("br"),
-        el("span", {className: "meta", text: a.owner.name + " · " + t.due + " " + a.due})]));
-    });
+    draw($("decision-list"), !state.decisions.length ? [el("li", {className: "meta", text: t.nothingYet})] :
+      state.decisions.map(function (d) { return el("li", {className: "decision", text: "✔ " + d.text, "data-key": "decision-" + d.id}); }));
+    draw($("action-list"), !state.actions.length ? [el("li", {className: "meta", text: t.nothingYet})] :
+      state.actions.map(function (a) {
+        return el("li", {"data-key": "action-" + a.id}, [el("strong", {text: a.title}), el("br"),
+          el("span", {className: "meta", text: a.owner.name + " · " + t.due + " " + a.due})]);
+      }));
   }
 
   function renderPresence(users) {
-    var list = $("presence-list");
-    list.textContent = "";
-    users.forEach(function (u) {
-      list.appendChild(el("li", {}, [el("span", {className: "dot", "aria-hidden": "true"}),
-        el("span", {text: u.name + (u.id === cfg.user.id ? " (" + t.you + ")" : "")})]));
+    keepingFocus(function () {
+      draw($("presence-list"), users.map(function (u) {
+        return el("li", {"data-key": "user-" + u.id}, [el("span", {className: "dot", "aria-hidden": "true"}),
+          el("span", {text: u.name + (u.id === cfg.user.id ? " (" + t.you + ")" : "")})]);
+      }));
+      $("presence-count").textContent = String(users.length);
     });
-    $("presence-count").textContent = String(users.length);
   }
+
+  // --- Actions: the buttons and forms of the redrawn lists -----------------------------------------------
+
+  var actions = {
+    "agenda.advance": function (id) { send({type: "agenda.advance", agenda_item: id}); },
+    "chat.pin": function (id) {
+      var m = state.messages[id];
+      if (m) { send({type: "chat.pin", message: id, pinned: !m.pinned}); }
+    },
+    "chat.hide": function (id) { send({type: "chat.hide", message: id}); },
+    "question.upvote": function (id) {
+      if (state.myUpvotes[id]) { return; }
+      state.myUpvotes[id] = true;
+      send({type: "question.upvote", question: id});
+      render();
+    },
+    "question.approve": function (id) { send({type: "question.approve", question: id}); },
+    "question.answer": function (id) { send({type: "question.answer", question: id}); },
+    "question.pin": function (id) {
+      var q = state.questions[id];
+      if (q) { send({type: "question.pin", question: id, pinned: !q.pinned}); }
+    },
+    "question.hide": function (id) { send({type: "question.hide", question: id}); },
+    "poll.close": function (id) { send({type: "poll.close", poll: id}); }
+  };
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-action]") : null;
+    if (!button || button.disabled || button.getAttribute("aria-disabled") === "true") { return; }
+    actions[button.dataset.action](Number(button.dataset.id));
+  });
+
+  function ticked(form) {
+    return Array.prototype.slice.call(form.querySelectorAll("input:checked")).map(function (i) { return Number(i.value); });
+  }
+  // Another member's vote redraws the poll: what this member ticked must survive it, or "Vote" sends nothing.
+  $("poll-list").addEventListener("change", function (event) {
+    var form = event.target.closest("form.poll-form");
+    if (form) { state.choices[form.dataset.poll] = ticked(form); }
+  });
+  $("poll-list").addEventListener("submit", function (event) {
+    var form = event.target.closest("form.poll-form");
+    if (!form) { return; }
+    event.preventDefault();
+    var chosen = ticked(form);
+    if (!chosen.length) { return; }
+    var poll = Number(form.dataset.poll);
+    state.myVotes[poll] = chosen;
+    send({type: "poll.vote", poll: poll, options: chosen});
+  });
 
   function floatReaction(emoji) {
     var stream = $("reaction-stream");

@@ -6,8 +6,10 @@ Not a test (pytest does not collect ``bench_*.py``). Run from the repository roo
     python tests/benchmarks/bench_live.py --clients 10,50 --rates 1,10 --duration 5 --resilience-clients 50
 
 It starts its own redis-server (``--redis-port``, default 6390, so it never touches a shared Redis), a fresh
-SQLite database in a temporary folder, two uvicorn processes of the real application, and a bare
-``websockets`` broadcast server (the transport's ceiling). For each number of clients N and each total
+SQLite database in a temporary folder (or ``--database-url``), two uvicorn processes of the real application
+configured as production runs it (``DEBUG=0``, collected static files served by WhiteNoise, behind a TLS proxy
+whose ``X-Forwarded-Proto`` header the clients send themselves), and a bare ``websockets`` broadcast server (the
+transport's ceiling). For each number of clients N and each total
 publish rate, publishers (also subscribers) send numbered chat messages for ``--duration`` seconds; every
 client records send→receipt latency, loss (acknowledged events it never got), duplicates and reorderings.
 "Live" loss counts only what arrived by the live path; "final" loss is after each client's heartbeat showed it
@@ -25,6 +27,7 @@ import json
 import math
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -40,6 +43,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
+# What the TLS-terminating proxy in front of production adds to every request (README, "Deploying"): with it the
+# production settings neither redirect to HTTPS nor refuse the secure cookies.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 
 
 PROFILE = False  # --profile: run the ASGI processes under cProfile (asgi-<port>.prof in the run's folder)
@@ -117,6 +123,7 @@ class Asgi:
             [PYTHON, *(["-m", "cProfile", "-o", str(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.prof")] if PROFILE else []),
              "-m", "uvicorn", "cocreate.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "warning", "--lifespan", "off", "--timeout-graceful-shutdown", "2",
+             "--proxy-headers", "--no-access-log", "--ws-max-size", str(4 * int(self.env.get("WS_MAX_MESSAGE_BYTES", "16384"))),
              *([] if DEFLATE else ["--ws-per-message-deflate", "false"])],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.log", "ab"),  # noqa: SIM115
         )  # fmt: skip
@@ -135,8 +142,10 @@ class Asgi:
 
 
 def prepare_database(env: dict[str, str], clients: int) -> tuple[int, list[str]]:
-    """Migrate a fresh database and create a live session with ``clients`` members; return (session, tokens)."""
+    """Migrate a fresh database, collect the static files (``DEBUG=0`` serves them from WhiteNoise's manifest) and
+    create a live session with ``clients`` members; return (session, tokens)."""
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     script = f"""
 import json, datetime
 from django.utils import timezone
@@ -191,7 +200,7 @@ class RoomClient:
         self.ws = await connect(
             f"ws://127.0.0.1:{port}/ws/sessions/{self.session}/",
             origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
-            additional_headers={"Authorization": f"Token {self.token}"},
+            additional_headers={"Authorization": f"Token {self.token}", **PROXY_HEADERS},
             open_timeout=30,
             max_queue=None,
         )
@@ -278,7 +287,7 @@ class RoomClient:
     def _fetch(self, after: int) -> dict[str, Any]:
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/api/sessions/{self.session}/events/?after={after}",
-            headers={"Authorization": f"Token {self.token}", "Accept": "application/json"},
+            headers={"Authorization": f"Token {self.token}", "Accept": "application/json", **PROXY_HEADERS},
         )
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return dict(json.loads(response.read()))
@@ -542,7 +551,10 @@ async def run(args: argparse.Namespace) -> None:
         "COCREATE_VAR_DIR": str(folder),
         "REDIS_URL": f"redis://127.0.0.1:{args.redis_port}",
         "DATABASE_URL": args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}",
-        "DEBUG": "1",
+        # Production mode, with what it refuses to start without (cocreate/settings.py).
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
         # Keep database connections between messages: Channels closes them after each one otherwise.
         "DB_CONN_MAX_AGE": "60",

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from boards import services as board_services
 from boards.demo import seed_demo
-from boards.models import Poll, PollVote, Session
+from boards.models import Poll, PollVote, Question, Session
 from boards.selectors import session_access
 from cocreate.demo import seed_core
 from tests.e2e.conftest import in_thread, login, shot
@@ -161,4 +161,120 @@ def test_a_ticked_poll_option_survives_another_members_vote_arriving_before_it_i
     expect(options.nth(0)).to_contain_text("1 (50%)", timeout=5000)
     expect(options.nth(1)).to_contain_text("1 (50%)", timeout=5000)
     assert PollVote.objects.get(poll=poll_row, user=people.board_member2).option_id == second.pk
+    assert errors == []
+
+
+def _open_room(browser: Browser, asgi_server: Any, email: str, session_id: int, errors: list[str]) -> Page:
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, asgi_server, email)
+    page.goto(f"{asgi_server.url}/boards/sessions/{session_id}/live/")
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=10000)
+    return page
+
+
+# A mark on the focused node itself (not an attribute, which a redraw may rewrite): still there only if the
+# very node that had the focus has it again.
+MARK_FOCUSED = "document.activeElement.stillTheSameNode = true"
+FOCUSED_IS_MARKED = "document.activeElement.stillTheSameNode === true"
+
+
+def test_a_keyboard_user_keeps_the_focus_on_a_poll_option_and_an_upvote_while_others_redraw_the_room(
+    browser: Browser, asgi_server: Any
+) -> None:
+    """Every event redraws the room. A member working the room from the keyboard stays where they are: another
+    member's vote and message redraw the poll and the questions, and the option (ticked with the arrow keys) or the
+    upvote button they were on still has the focus, so Enter votes and the next key goes where they expect.
+
+    The redraw used to rebuild every list, and the focus fell back to the page's start.
+    """
+    people = seed_core()
+    seed_demo(people=people)
+    live = Session.objects.get(state=Session.State.LIVE)
+    facilitator, li_na = people.product_manager, people.board_member
+    in_thread(
+        lambda: board_services.poll_open(
+            access=session_access(user=facilitator, session_id=live.pk),
+            user=facilitator,
+            question="Which launch quarter?",
+            options=["Q1", "Q2"],
+        )
+    )
+    poll_row = Poll.objects.get(session=live)
+    first, second = poll_row.options.all()
+    li_na_access = session_access(user=li_na, session_id=live.pk)
+    for body in ("Is the API part of the pilot?", "Who owns the rollout?"):
+        in_thread(lambda body=body: board_services.question_ask(access=li_na_access, user=li_na, body=body))
+    errors: list[str] = []
+    james = _open_room(browser, asgi_server, people.board_member2.email, live.pk, errors)
+
+    poll = james.locator("#poll-list .poll").filter(has_text="Which launch quarter?")
+    radios = poll.locator("input[type=radio]")
+    radios.nth(0).focus()
+    james.keyboard.press("ArrowDown")  # moves to the second option and ticks it
+    expect(radios.nth(1)).to_be_focused()
+    expect(radios.nth(1)).to_be_checked()
+    james.evaluate(MARK_FOCUSED)
+
+    in_thread(lambda: board_services.poll_vote(access=li_na_access, user=li_na, poll=poll_row.pk, options=[first.pk]))
+    in_thread(lambda: board_services.chat_send(access=li_na_access, user=li_na, body="Q1 gives us the trade fair"))
+    expect(poll.locator(".poll-option").nth(0)).to_contain_text("1 (100%)", timeout=5000)
+    expect(james.get_by_test_id("chat-log")).to_contain_text("Q1 gives us the trade fair", timeout=5000)
+    expect(radios.nth(1)).to_be_focused()
+    expect(radios.nth(1)).to_be_checked()
+    assert james.evaluate(FOCUSED_IS_MARKED)
+
+    james.keyboard.press("Enter")  # submits the poll's form: the vote is cast from where the focus stayed
+    expect(poll.locator(".poll-option").nth(1)).to_contain_text("1 (50%)", timeout=5000)
+    assert PollVote.objects.get(poll=poll_row, user=people.board_member2).option_id == second.pk
+
+    # The upvote: pressing it moves the question above the other one (most upvoted first), and another member's
+    # message redraws the list again; the focus stays on that question's upvote button.
+    later = james.locator("#question-list .question").filter(has_text="Who owns the rollout?")
+    later.locator(".upvote").focus()
+    james.keyboard.press("Enter")
+    expect(james.locator("#question-list .question").first).to_contain_text("Who owns the rollout?", timeout=5000)
+    expect(later.locator(".upvote strong")).to_have_text("1", timeout=5000)
+    in_thread(lambda: board_services.chat_send(access=li_na_access, user=li_na, body="Thanks, noted"))
+    expect(james.get_by_test_id("chat-log")).to_contain_text("Thanks, noted", timeout=5000)
+    expect(later.locator(".upvote")).to_be_focused()
+    assert errors == []
+
+
+def test_a_half_typed_question_keeps_its_text_and_caret_while_others_redraw_the_room(
+    browser: Browser, asgi_server: Any
+) -> None:
+    """A member halfway through typing a question, caret moved back into the text, sees other members' questions
+    and messages arrive; the focus, the text and the caret stay, and what they type next lands where the caret was."""
+    people = seed_core()
+    seed_demo(people=people)
+    live = Session.objects.get(state=Session.State.LIVE)
+    li_na = people.board_member
+    li_na_access = session_access(user=li_na, session_id=live.pk)
+    errors: list[str] = []
+    james = _open_room(browser, asgi_server, people.board_member2.email, live.pk, errors)
+
+    box = james.locator("#question-input")
+    box.focus()
+    james.keyboard.type("Could we pilot in Q3")
+    for _ in range(6):
+        james.keyboard.press("ArrowLeft")  # the caret before " in Q3"
+    caret = james.evaluate("[document.activeElement.selectionStart, document.activeElement.selectionEnd]")
+    assert caret == [14, 14]
+    james.evaluate(MARK_FOCUSED)
+
+    in_thread(lambda: board_services.question_ask(access=li_na_access, user=li_na, body="What about support hours?"))
+    in_thread(lambda: board_services.chat_send(access=li_na_access, user=li_na, body="Let us keep to time"))
+    expect(james.locator("#question-list")).to_contain_text("What about support hours?", timeout=5000)
+    expect(james.get_by_test_id("chat-log")).to_contain_text("Let us keep to time", timeout=5000)
+    expect(box).to_be_focused()
+    expect(box).to_have_value("Could we pilot in Q3")
+    assert james.evaluate(FOCUSED_IS_MARKED)
+    assert james.evaluate("[document.activeElement.selectionStart, document.activeElement.selectionEnd]") == caret
+
+    james.keyboard.type(" this")
+    expect(box).to_have_value("Could we pilot this in Q3")
+    james.locator("#question-form button[type=submit]").click()
+    expect(james.locator("#question-list")).to_contain_text("Could we pilot this in Q3", timeout=5000)
+    assert Question.objects.filter(session=live, author=people.board_member2, body="Could we pilot this in Q3").exists()
     assert errors == []
