@@ -1,7 +1,7 @@
 """The metric queries behind the insights page. Every figure is aggregated in the database; Python only reshapes
 the grouped rows (one per month, campaign, board or tier); even the median and p90 are picked by rank in the
-database (exact on SQLite and PostgreSQL alike). Participation and demand read the roll-ups of ``rollups.py``
-when they cover the filters, and the source tables otherwise.
+database (exact on SQLite and PostgreSQL alike). Participation, demand and response times read the roll-ups
+of ``rollups.py`` (participation: whole months; the part months at the ends of a range from the source tables).
 
 Every selector takes an ``InsightFilters`` and returns plain, JSON-ready rows (lists of dicts) so that the
 figures can be cached, rendered as tables and charts, and exported as CSV from one structure. Months are
@@ -48,6 +48,8 @@ from boards.models import BoardMembership, NpsResponse
 from cocreate.insights import rollups
 from cocreate.models import (
     ActivityMonth,
+    BoardActivityMonth,
+    BoardIdea,
     IdeaDemand,
     Organisation,
     ResponseWait,
@@ -564,12 +566,16 @@ def _activity_live(filters: InsightFilters) -> dict[tuple[str, str], tuple[int, 
 
 
 def _activity_from_rollup(filters: InsightFilters) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """The same from ``ActivityMonth`` (whole months only; see ``rollups_cover``). Joining a session belongs to
-    no campaign, so it counts whatever the campaign filter, as in ``_activity_live``."""
+    """The same from ``ActivityMonth``, or ``BoardActivityMonth`` for a board (whole months only; see
+    ``rollups_cover``). Joining a session belongs to no campaign, so it counts whatever the campaign filter, as
+    in ``_activity_live``."""
     months = filters.months()
     rollups.activity_months_ensure(months)
-    rows = ActivityMonth.objects.filter(
-        month__gte=rollups.month_start(months[0]), month__lte=rollups.month_start(months[-1])
+    span = {"month__gte": rollups.month_start(months[0]), "month__lte": rollups.month_start(months[-1])}
+    rows: QuerySet[Any] = (
+        BoardActivityMonth.objects.filter(board_id=filters.board_id, **span)
+        if filters.board_id
+        else ActivityMonth.objects.filter(**span)
     ).order_by()
     rows = rows.filter(tier=filters.tier) if filters.tier else rows.filter(tier__in=TIERS)
     if filters.campaign_id:
@@ -584,11 +590,11 @@ def _activity_from_rollup(filters: InsightFilters) -> dict[tuple[str, str], tupl
 
 
 def rollups_cover(filters: InsightFilters, *, today: datetime.date | None = None) -> bool:
-    """Whether the roll-ups answer ``filters``: whole calendar months (or up to today), and no board filter (a
-    board narrows ideas in a way the roll-ups do not keep)."""
+    """Whether the roll-ups answer ``filters``: whole calendar months (or up to today), whatever the other
+    filters."""
     today = today or timezone.localdate()
     following = filters.end + datetime.timedelta(days=1)
-    return not filters.board_id and filters.start.day == 1 and (following.day == 1 or filters.end >= today)
+    return filters.start.day == 1 and (following.day == 1 or filters.end >= today)
 
 
 def _activity_spans(
@@ -614,9 +620,7 @@ def _activity_spans(
 def _activity(filters: InsightFilters) -> dict[tuple[str, str], tuple[int, int, int]]:
     """``{(month, tier): (active people, supports, comments)}``: whole months from the roll-ups and the part
     months at the ends of the range from the source tables, restricted to those days (the date indexes keep
-    that to the rows of those days); with a board filter, everything from the source tables."""
-    if filters.board_id:
-        return _activity_live(filters)
+    that to the rows of those days)."""
     whole, edges = _activity_spans(filters)
     counted = _activity_from_rollup(whole) if whole else {}
     for edge in edges:  # each in its own month, so no key is counted twice
@@ -824,12 +828,16 @@ def _demand_live(filters: InsightFilters) -> list[tuple[Any, ...]]:
 
 
 def _demand_from_rollup(filters: InsightFilters) -> list[tuple[Any, ...]]:
-    """The same from ``IdeaDemand`` (the ideas' current status and campaign are read live): two short ordered
-    reads of one tier's rows (or of the all-tiers rows), no grouping."""
+    """The same from ``IdeaDemand`` (the ideas' current status and campaign are read live), narrowed to the
+    board's ideas through ``BoardIdea``: two short ordered reads of one tier's rows (or of the all-tiers rows),
+    no grouping."""
     rollups.idea_demand_ensure()
     rows = IdeaDemand.objects.filter(tier=filters.tier or rollups.ALL_TIERS, idea__status__in=ACTIVE_STATUSES)
     if filters.campaign_id:
         rows = rows.filter(idea__campaign_id=filters.campaign_id)
+    if filters.board_id:
+        rollups.board_ideas_ensure()
+        rows = rows.filter(idea_id__in=BoardIdea.objects.filter(board_id=filters.board_id).values("idea_id"))
     leaders: dict[int, list[Any]] = {}
     for position, order in ((3, ("-accounts", "idea_id")), (4, ("-revenue_cents", "idea_id"))):
         ranked = rows.order_by(*order).values_list("idea_id", "accounts", "revenue_cents")[:DEMAND_LIMIT]
@@ -844,7 +852,7 @@ def demand(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
     behind them, and with the most annual revenue behind them (each organisation counted once per idea). Only
     supports that count; with a tier, only organisations of that tier. This is today's demand: the date range
     does not apply."""
-    ranked = _demand_from_rollup(filters) if not filters.board_id else _demand_live(filters)
+    ranked = _demand_from_rollup(filters)
     by_accounts = [
         {"idea_id": i, "accounts": accounts} for i, accounts, _c, rank, _r in sorted(ranked, key=lambda r: r[3])
     ][:DEMAND_LIMIT]
