@@ -204,24 +204,33 @@ def board_ideas(board_id: int) -> QuerySet[Idea, Any]:
     )
 
 
-def _of_ideas(queryset: QuerySet[Any], filters: InsightFilters, idea_path: str = "idea") -> QuerySet[Any]:
+def _rolled_up_board_ideas(board_id: int) -> QuerySet[Any]:
+    """``board_ideas`` from ``BoardIdea`` (built first if it never was), as a subquery of idea ids."""
+    rollups.board_ideas_ensure()
+    return BoardIdea.objects.filter(board_id=board_id).values("idea_id")
+
+
+def _of_ideas(
+    queryset: QuerySet[Any], filters: InsightFilters, idea_path: str = "idea", *, rolled_up: bool = False
+) -> QuerySet[Any]:
     """``queryset`` of rows about ideas (reached through ``idea_path``; "" for ideas themselves) narrowed by the
-    campaign and board filters."""
+    campaign and board filters; with ``rolled_up``, the board's ideas are read from ``BoardIdea``."""
     campaign, idea = (f"{idea_path}__campaign_id", idea_path) if idea_path else ("campaign_id", "pk")
     if filters.campaign_id:
         queryset = queryset.filter(**{campaign: filters.campaign_id})
     if filters.board_id:
-        queryset = queryset.filter(**{f"{idea}__in": board_ideas(filters.board_id)})
+        ideas = _rolled_up_board_ideas(filters.board_id) if rolled_up else board_ideas(filters.board_id)
+        queryset = queryset.filter(**{f"{idea}__in": ideas})
     return queryset
 
 
-def _ideas(filters: InsightFilters, *, submitted: bool = True) -> QuerySet[Idea]:
+def _ideas(filters: InsightFilters, *, submitted: bool = True, rolled_up: bool = False) -> QuerySet[Idea]:
     """Ideas of the chosen campaign, board and creator tier; with ``submitted``, only those submitted in the
-    range."""
+    range; with ``rolled_up``, the board's ideas are read from ``BoardIdea``."""
     ideas = Idea.objects.order_by()
     if submitted:
         ideas = ideas.filter(created_at__gte=filters.start_at, created_at__lt=filters.end_before)
-    ideas = _of_ideas(ideas, filters, "")
+    ideas = _of_ideas(ideas, filters, "", rolled_up=rolled_up)
     if filters.tier:
         ideas = ideas.filter(creator__organisation__tier=filters.tier)
     return ideas
@@ -360,7 +369,7 @@ def idea_funnel(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
     )
     return _funnel_of(
         _rows(
-            _ideas(filters)
+            _ideas(filters, rolled_up=True)
             .annotate(month=_month_of("created_at", filters), furthest=furthest)
             .values("campaign_id", "campaign__title", "month", "furthest")
             .annotate(n=Count("pk"))
@@ -485,7 +494,7 @@ def _waits_from_rollup(filters: InsightFilters, kind: str) -> tuple[str, tuple[A
     """A query of ``month`` and ``wait`` (seconds) for the ``ResponseWait`` rows of ``kind`` in the range (any
     dates, not only whole months: each row has its own time), narrowed through the idea by the other filters."""
     waits = _in_range(ResponseWait.objects.filter(kind=kind), "at", filters)
-    waits = _of_ideas(waits, filters)
+    waits = _of_ideas(waits, filters, rolled_up=True)
     if filters.tier:
         waits = waits.filter(idea__creator__organisation__tier=filters.tier)
     return _sql(waits.annotate(month=_month_of("at", filters), wait=F("seconds")).values_list("month", "wait"))
@@ -874,8 +883,7 @@ def _demand_from_rollup(filters: InsightFilters) -> list[tuple[Any, ...]]:
     if filters.campaign_id:
         rows = rows.filter(idea__campaign_id=filters.campaign_id)
     if filters.board_id:
-        rollups.board_ideas_ensure()
-        rows = rows.filter(idea_id__in=BoardIdea.objects.filter(board_id=filters.board_id).values("idea_id"))
+        rows = rows.filter(idea_id__in=_rolled_up_board_ideas(filters.board_id))
     leaders: dict[int, list[Any]] = {}
     for position, order in ((3, ("-accounts", "idea_id")), (4, ("-revenue_cents", "idea_id"))):
         ranked = rows.order_by(*order).values_list("idea_id", "accounts", "revenue_cents")[:DEMAND_LIMIT]
