@@ -417,25 +417,6 @@ class ResponseWait(models.Model):
         return f"{self.kind} {self.ref}: {self.seconds}"
 
 
-class IdeaStage(models.Model):
-    """When an idea first reached each funnel stage, kept by ``rollups.response_waits_refresh`` with the waits
-    (the same ideas change both): the earliest moment at which its status history or its own fields (status
-    with ``updated_at``, first milestone, publication) show that stage or a later one; null if it has not. The
-    funnel of any range counts an idea at a stage when it reached it before the range ended."""
-
-    idea = models.OneToOneField(
-        "ideas.Idea", on_delete=models.CASCADE, primary_key=True, related_name="insights_stage", db_constraint=False
-    )
-    published_at = models.DateTimeField(null=True)
-    milestone_at = models.DateTimeField(null=True)
-    in_review_at = models.DateTimeField(null=True)
-    approved_at = models.DateTimeField(null=True)
-    commercialised_at = models.DateTimeField(null=True)
-
-    def __str__(self) -> str:
-        return f"stages of {self.idea_id}"
-
-
 class RollupRefresh(models.Model):
     """When a roll-up was last rebuilt: ``name`` is the table's, ``month`` the month rebuilt (the first day), or
     null for a roll-up that is not monthly."""

@@ -10,8 +10,7 @@ finds a month missing rebuilds that month first, so the numbers never depend on 
   whole on every run, before the months and demand; a month's board rows use the board ideas of when the month
   was rebuilt, as its tiers are those of that time.
 - ``IdeaDemand`` (demand): today's demand, rebuilt whole on every run; the board filter keeps the board's ideas.
-- ``ResponseWait`` (response times) and ``IdeaStage`` (the funnel): one row per wait, and one per idea with when it
-  reached each stage, refreshed together and incrementally: each run rewrites the rows of
+- ``ResponseWait`` (response times): one row per wait, refreshed incrementally: each run rewrites the rows of
   the ideas whose publication, first official response, status history or own row changed since the previous
   run (with ``WAITS_OVERLAP`` to spare for transactions that committed late); once a day it is rebuilt whole,
   which also picks up deleted history.
@@ -29,8 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, DateTimeField, F, Min, Model, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce, Least, NullIf
+from django.db.models import F, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from boards.models import BoardMembership, Session
@@ -39,7 +37,6 @@ from cocreate.models import (
     BoardActivityMonth,
     BoardIdea,
     IdeaDemand,
-    IdeaStage,
     Organisation,
     ResponseWait,
     RollupRefresh,
@@ -61,7 +58,6 @@ ALL_TIERS = "all"  # IdeaDemand.tier of the row that counts every tier
 NO_CAMPAIGN = 0  # ActivityMonth.campaign_id of joining a live session
 RECENT_MAX_AGE = datetime.timedelta(minutes=14)
 SETTLED_MAX_AGE = datetime.timedelta(hours=24)
-NEVER = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)  # later than any moment, where SQL needs a value
 
 
 def _rebuild_lock(name: str) -> None:
@@ -314,51 +310,6 @@ def _wait_rows(ideas: list[int] | None) -> list[tuple[str, tuple[Any, ...]]]:
     return [query.query.sql_with_params() for query in queries]
 
 
-def _stage_rows(ideas: list[int] | None) -> tuple[str, tuple[Any, ...]]:
-    """A SELECT of ``IdeaStage`` rows (idea, then when it reached each stage from publication to
-    commercialisation) for the ideas with the ids ``ideas`` (every idea when None). A stage is reached at the
-    earliest of: a status change into it or a later stage (history), the idea's ``updated_at`` when its current
-    status is that stage or a later one, its first milestone (up to the milestone stage), its publication
-    (publication only), as the funnel reads them in ``selectors._furthest_stage``."""
-    from cocreate.insights.selectors import HISTORY_STAGE, STATUS_STAGE  # the selectors read this module's tables
-
-    never = Value(NEVER, output_field=DateTimeField())
-
-    def history(stage: int) -> Subquery:
-        reached = [status for status, at in HISTORY_STAGE.items() if at >= stage]
-        return Subquery(
-            StatusChange.objects.filter(idea=OuterRef("pk"), to_status__in=reached)
-            .order_by()
-            .values("idea")
-            .annotate(first=Min("created_at"))
-            .values("first"),
-            output_field=DateTimeField(),
-        )
-
-    def status(stage: int) -> Case:
-        reached = [value for value, at in STATUS_STAGE.items() if at >= stage]
-        return Case(When(status__in=reached, then=F("updated_at")), default=None, output_field=DateTimeField())
-
-    def earliest(*moments: Any) -> NullIf:
-        # Least is null on SQLite as soon as one argument is: every missing moment is ``NEVER`` instead.
-        return NullIf(Least(*[Coalesce(moment, never) for moment in moments]), never)
-
-    ideas_qs = Idea.objects.order_by()
-    if ideas is not None:
-        ideas_qs = ideas_qs.filter(pk__in=ideas)
-    in_review = history(3)
-    query = ideas_qs.annotate(
-        i=F("pk"),
-        s1=earliest(in_review, status(1), F("first_milestone_at"), F("published_at")),
-        s2=earliest(in_review, status(2), F("first_milestone_at")),
-        s3=earliest(in_review, status(3)),
-        s4=earliest(history(4), status(4)),
-        s5=earliest(history(5), status(5)),
-    ).values_list("i", "s1", "s2", "s3", "s4", "s5")
-    sql, params = query.query.sql_with_params()
-    return sql, tuple(params)
-
-
 def _changed_ideas(since: datetime.datetime) -> QuerySet[Idea, Any]:
     """Ideas whose waits may have changed since ``since``: published, answered, moved through moderation or
     otherwise saved since then (as a subquery of ids)."""
@@ -367,7 +318,6 @@ def _changed_ideas(since: datetime.datetime) -> QuerySet[Idea, Any]:
         Idea.objects.filter(
             Q(published_at__gte=since)
             | Q(first_official_response_at__gte=since)
-            | Q(first_milestone_at__gte=since)
             | Q(updated_at__gte=since)
             | Q(pk__in=moved)
         )
@@ -382,9 +332,8 @@ def response_waits_refresh(*, now: datetime.datetime | None = None, whole: bool 
     changed since the previous refresh (less ``WAITS_OVERLAP``) are rewritten. Idempotent. Concurrent refreshes
     take turns (``_rebuild_lock``; the database write lock on SQLite) and the later one reads the earlier one's
     watermark, so it rewrites only what changed in between. More than ``WAITS_MAX_CHANGED`` changed ideas are
-    rebuilt whole. The ``IdeaStage`` rows of the same ideas are rewritten with them (what moves an idea through
-    the funnel is what changes its waits). Returns ``{"whole": bool, "ideas": n, "rows": n, "stages": n}``
-    (``ideas`` is the number of ideas rewritten on an incremental run, ``rows`` the waits written)."""
+    rebuilt whole. Returns ``{"whole": bool, "ideas": n, "rows": n}``
+    (``ideas`` is the number of ideas rewritten on an incremental run)."""
     now = now or timezone.now()
     with analytics_transaction():
         _rebuild_lock(WAITS)
@@ -401,10 +350,8 @@ def response_waits_refresh(*, now: datetime.datetime | None = None, whole: bool 
                 touched = len(ids)
                 changed = ids
                 ResponseWait.objects.filter(idea_id__in=ids).delete()
-                IdeaStage.objects.filter(idea_id__in=ids).delete()
         if whole:
             ResponseWait.objects.all().delete()
-            IdeaStage.objects.all().delete()
         written = 0
         with connection.cursor() as cursor:
             for select_sql, params in _wait_rows(changed):
@@ -413,17 +360,10 @@ def response_waits_refresh(*, now: datetime.datetime | None = None, whole: bool 
                     params,
                 )
                 written += cursor.rowcount
-            select_sql, params = _stage_rows(changed)
-            cursor.execute(
-                f"INSERT INTO {_table(IdeaStage)} (idea_id, published_at, milestone_at, in_review_at, approved_at, "
-                f"commercialised_at) {select_sql}",
-                params,
-            )
-            stages = cursor.rowcount
         names = [WAITS, WAITS_WHOLE] if whole else [WAITS]
         RollupRefresh.objects.filter(name__in=names).delete()
         RollupRefresh.objects.bulk_create([RollupRefresh(name=name, month=None, refreshed_at=now) for name in names])
-    return {"whole": whole, "ideas": touched, "rows": written, "stages": stages}
+    return {"whole": whole, "ideas": touched, "rows": written}
 
 
 def response_waits_ensure() -> None:

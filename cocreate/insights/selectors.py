@@ -296,9 +296,29 @@ def _with_conversion(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _funnel_of(grouped: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The funnel per campaign, per month of submission and in total, from rows of ``campaign_id``,
-    ``campaign__title``, ``month``, ``furthest`` (stage index) and ``n`` (ideas)."""
+def idea_funnel(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
+    """Ideas submitted in the range and how far they had got by its end: per campaign, per month of submission,
+    and in total. Months without submissions are absent (no zero rows). Two grouped queries."""
+    # Only ideas with a review, approval or commercialisation in their history need the history read; the
+    # others (most of them) are grouped on their own fields alone.
+    reviewed = StatusChange.objects.filter(to_status__in=list(HISTORY_STAGE), created_at__lt=filters.end_before).values(
+        "idea_id"
+    )
+    ideas = _ideas(filters).annotate(month=_month_of("created_at", filters))
+    grouped = [
+        *_rows(
+            ideas.exclude(pk__in=reviewed)
+            .annotate(furthest=_current_stage(filters))
+            .values("campaign_id", "campaign__title", "month", "furthest")
+            .annotate(n=Count("pk"))
+        ),
+        *_rows(
+            ideas.filter(pk__in=reviewed)
+            .annotate(furthest=_furthest_stage(filters))
+            .values("campaign_id", "campaign__title", "month", "furthest")
+            .annotate(n=Count("pk"))
+        ),
+    ]
     by_campaign: dict[tuple[str, int], dict[int, int]] = {}
     by_month: dict[str, dict[int, int]] = {}
     total: dict[int, int] = {}
@@ -317,64 +337,6 @@ def _funnel_of(grouped: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, An
         "by_month": [{"month": month, **_funnel_row(counts)} for month, counts in sorted(by_month.items())],
         "total": [_funnel_row(total)] if total else [],
     }
-
-
-def _idea_funnel_live(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
-    """``idea_funnel`` from the ideas and their status history (without ``IdeaStage``): two grouped queries."""
-    # Only ideas with a review, approval or commercialisation in their history need the history read; the
-    # others (most of them) are grouped on their own fields alone.
-    reviewed = StatusChange.objects.filter(to_status__in=list(HISTORY_STAGE), created_at__lt=filters.end_before).values(
-        "idea_id"
-    )
-    ideas = _ideas(filters).annotate(month=_month_of("created_at", filters))
-    return _funnel_of(
-        [
-            *_rows(
-                ideas.exclude(pk__in=reviewed)
-                .annotate(furthest=_current_stage(filters))
-                .values("campaign_id", "campaign__title", "month", "furthest")
-                .annotate(n=Count("pk"))
-            ),
-            *_rows(
-                ideas.filter(pk__in=reviewed)
-                .annotate(furthest=_furthest_stage(filters))
-                .values("campaign_id", "campaign__title", "month", "furthest")
-                .annotate(n=Count("pk"))
-            ),
-        ]
-    )
-
-
-# ``IdeaStage``'s column for each stage from the furthest down, with its index in FUNNEL_STAGES.
-STAGE_COLUMNS = (
-    ("commercialised_at", 5),
-    ("approved_at", 4),
-    ("in_review_at", 3),
-    ("milestone_at", 2),
-    ("published_at", 1),
-)
-
-
-def idea_funnel(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
-    """Ideas submitted in the range and how far they had got by its end: per campaign, per month of submission,
-    and in total. Months without submissions are absent (no zero rows). One grouped query over the ideas,
-    each with its ``IdeaStage`` row (when it reached each stage; an idea submitted since the last refresh has
-    none yet and counts as submitted only)."""
-    rollups.response_waits_ensure()
-    end = filters.end_before
-    furthest = Case(
-        *[When(**{f"insights_stage__{column}__lt": end}, then=Value(stage)) for column, stage in STAGE_COLUMNS],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return _funnel_of(
-        _rows(
-            _ideas(filters, rolled_up=True)
-            .annotate(month=_month_of("created_at", filters), furthest=furthest)
-            .values("campaign_id", "campaign__title", "month", "furthest")
-            .annotate(n=Count("pk"))
-        )
-    )
 
 
 # --- Response times -----------------------------------------------------------------------------------------------

@@ -61,10 +61,7 @@ from cocreate.insights import figures, rollups, selectors  # noqa: E402
 from cocreate.insights.selectors import InsightFilters  # noqa: E402
 from cocreate.models import (  # noqa: E402
     ActivityMonth,
-    BoardActivityMonth,
-    BoardIdea,
     IdeaDemand,
-    IdeaStage,
     ResponseWait,
     RollupRefresh,
     SessionPresence,
@@ -280,7 +277,7 @@ def main() -> None:
         for name, selector in selectors.METRICS.items():
             print(f"{name:<32}{median_ms(lambda s=selector, f=chosen: s(f), repeat):>12.1f}")
         print("from the sources (no roll-ups)")
-        for name in ("_idea_funnel_live", "_response_times_live", "_activity_live", "_demand_live"):
+        for name in ("_response_times_live", "_activity_live", "_demand_live"):
             selector = selectors._tuned(getattr(selectors, name))
             print(f"{name:<32}{median_ms(lambda s=selector, f=chosen: s(f), 1):>12.1f}")
 
@@ -316,7 +313,7 @@ def _refresh_later() -> None:
 
 
 def _rollups_clear() -> None:
-    for model in (ActivityMonth, BoardActivityMonth, BoardIdea, IdeaDemand, IdeaStage, ResponseWait, RollupRefresh):
+    for model in (ActivityMonth, IdeaDemand, ResponseWait, RollupRefresh):
         model.objects.all().delete()
 
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from cocreate.insights import rollups, selectors
-from cocreate.models import ActivityMonth, IdeaDemand, IdeaStage, ResponseWait
+from cocreate.models import ActivityMonth, IdeaDemand, ResponseWait
 from tests.insights.conftest import RANGE, World
 
 JANUARY = datetime.date(2026, 1, 1)
@@ -37,16 +37,8 @@ def _wait_rows() -> list[tuple[Any, ...]]:
     return sorted(ResponseWait.objects.values_list("kind", "idea_id", "ref", "at", "seconds"))
 
 
-def _stage_rows() -> list[tuple[Any, ...]]:
-    return sorted(
-        IdeaStage.objects.values_list(
-            "idea_id", "published_at", "milestone_at", "in_review_at", "approved_at", "commercialised_at"
-        )
-    )
-
-
 def _all_rows() -> dict[str, list[tuple[Any, ...]]]:
-    return {"activity": _activity_rows(), "demand": _demand_rows(), "waits": _wait_rows(), "stages": _stage_rows()}
+    return {"activity": _activity_rows(), "demand": _demand_rows(), "waits": _wait_rows()}
 
 
 def _from_nothing() -> dict[str, list[tuple[Any, ...]]]:
@@ -54,7 +46,6 @@ def _from_nothing() -> dict[str, list[tuple[Any, ...]]]:
     ActivityMonth.objects.all().delete()
     IdeaDemand.objects.all().delete()
     ResponseWait.objects.all().delete()
-    IdeaStage.objects.all().delete()
     for month in RANGE.months():
         rollups.activity_month_rebuild(first=rollups.month_start(month))
     rollups.idea_demand_rebuild()
@@ -78,7 +69,6 @@ def test_the_refresh_run_twice_in_a_row_leaves_the_rows_of_one_refresh_from_noth
     assert selectors._activity_from_rollup(RANGE) == selectors._activity_live(RANGE)
     assert sorted(selectors._demand_from_rollup(RANGE)) == sorted(selectors._demand_live(RANGE))
     assert selectors.response_times(RANGE) == selectors._response_times_live(RANGE)
-    assert selectors.idea_funnel(RANGE) == selectors._idea_funnel_live(RANGE)
 
 
 def _waiting_on_advisory_lock() -> int:
@@ -170,4 +160,3 @@ def test_a_second_refresh_waits_for_the_first_and_the_rows_are_those_of_one_refr
     assert selectors._activity_from_rollup(RANGE) == selectors._activity_live(RANGE)
     assert sorted(selectors._demand_from_rollup(RANGE)) == sorted(selectors._demand_live(RANGE))
     assert selectors.response_times(RANGE) == selectors._response_times_live(RANGE)
-    assert selectors.idea_funnel(RANGE) == selectors._idea_funnel_live(RANGE)
