@@ -224,13 +224,13 @@ def _of_ideas(
     return queryset
 
 
-def _ideas(filters: InsightFilters, *, submitted: bool = True, rolled_up: bool = False) -> QuerySet[Idea]:
+def _ideas(filters: InsightFilters, *, submitted: bool = True) -> QuerySet[Idea]:
     """Ideas of the chosen campaign, board and creator tier; with ``submitted``, only those submitted in the
-    range; with ``rolled_up``, the board's ideas are read from ``BoardIdea``."""
+    range."""
     ideas = Idea.objects.order_by()
     if submitted:
         ideas = ideas.filter(created_at__gte=filters.start_at, created_at__lt=filters.end_before)
-    ideas = _of_ideas(ideas, filters, "", rolled_up=rolled_up)
+    ideas = _of_ideas(ideas, filters, "")
     if filters.tier:
         ideas = ideas.filter(creator__organisation__tier=filters.tier)
     return ideas
