@@ -337,6 +337,43 @@ class ActivityMonth(models.Model):
         return f"{self.user_id} in {self.month:%Y-%m}"
 
 
+class BoardActivityMonth(models.Model):
+    """``ActivityMonth`` as the board filter narrows it: for one board, one person's acts in one calendar month
+    on the ideas the board speaks for (``BoardIdea``), per campaign, and their joining of that board's sessions
+    (``campaign_id`` 0)."""
+
+    month = models.DateField()  # the first day
+    board_id = models.IntegerField()
+    # No database constraint, as in ActivityMonth.
+    user = models.ForeignKey("cocreate.User", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    tier = models.CharField(max_length=10, blank=True)
+    campaign_id = models.IntegerField(default=0)
+    ideas = models.PositiveIntegerField(default=0)
+    supports = models.PositiveIntegerField(default=0)
+    comments = models.PositiveIntegerField(default=0)
+    sessions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["board_id", "month", "tier", "campaign_id"], name="board_activity_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.month:%Y-%m} for board {self.board_id}"
+
+
+class BoardIdea(models.Model):
+    """An idea a board speaks for, as the board filter narrows the idea figures: created or supported by people
+    of an organisation that has a member on the board (``insights.selectors.board_ideas``)."""
+
+    board_id = models.IntegerField()
+    idea = models.ForeignKey("ideas.Idea", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["board_id", "idea"], name="board_idea_once")]
+
+    def __str__(self) -> str:
+        return f"board {self.board_id}: idea {self.idea_id}"
+
+
 class IdeaDemand(models.Model):
     """For one idea and tier (or ``"all"`` tiers together): the customer organisations of that tier whose people
     support it (supports that count) and their annual revenue in cents, each organisation once."""

@@ -5,7 +5,11 @@ finds a month missing rebuilds that month first, so the numbers never depend on 
 - ``ActivityMonth`` (participation): rebuilt one month at a time. The month in progress and the one before it
   are rebuilt on every run (``RECENT_MAX_AGE``); older months once a day (``SETTLED_MAX_AGE``), which picks up
   withdrawn supports, deleted people and tier changes without recomputing the whole range every 15 minutes.
-- ``IdeaDemand`` (demand): today's demand, rebuilt whole on every run.
+  ``BoardActivityMonth`` holds the same per board (what the board filter counts) and is rebuilt with it.
+- ``BoardIdea`` (the ideas each board speaks for, which the board filter narrows the idea figures to): rebuilt
+  whole on every run, before the months and demand; a month's board rows use the board ideas of when the month
+  was rebuilt, as its tiers are those of that time.
+- ``IdeaDemand`` (demand): today's demand, rebuilt whole on every run; the board filter keeps the board's ideas.
 - ``ResponseWait`` (response times): one row per wait, refreshed incrementally: each run rewrites the rows of
   the ideas whose publication, first official response, status history or own row changed since the previous
   run (with ``WAITS_OVERLAP`` to spare for transactions that committed late); once a day it is rebuilt whole,
@@ -27,8 +31,11 @@ from django.db import connection, transaction
 from django.db.models import F, Model, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
+from boards.models import BoardMembership, Session
 from cocreate.models import (
     ActivityMonth,
+    BoardActivityMonth,
+    BoardIdea,
     IdeaDemand,
     Organisation,
     ResponseWait,
@@ -41,6 +48,7 @@ from ideas.selectors import ACTIVE_STATUSES
 
 ACTIVITY = "activity_month"
 DEMAND = "idea_demand"
+BOARD_IDEAS = "board_idea"
 WAITS = "response_wait"  # RollupRefresh.name of the last refresh of any kind
 WAITS_WHOLE = "response_wait_whole"  # ... and of the last rebuild from nothing
 WAITS_OVERLAP = datetime.timedelta(minutes=10)
@@ -94,43 +102,65 @@ def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def activity_month_rebuild(*, first: datetime.date, now: datetime.datetime | None = None) -> int:
-    """Recompute the month starting on ``first`` from ideas, supports that count, comments and the rooms'
-    presence log, in one INSERT ... SELECT (each source grouped per person and campaign, then merged): nothing
-    passes through Python. Returns the rows written."""
-    now = now or timezone.now()
-    start, end = _month_bounds(first)
+def _activity_sql(*, board: bool) -> str:
+    """The INSERT ... SELECT of one month's ``ActivityMonth`` rows, or with ``board`` of its
+    ``BoardActivityMonth`` rows: each source grouped per person and campaign (and board: the idea acts through
+    ``BoardIdea``, joining a session through the session's board), then merged. Parameters: the month's first
+    day, then per source its filters and the month's start and end (see ``activity_month_rebuild``)."""
     ideas, supports, comments = _table(Idea), _table(Support), _table(Comment)
     users, organisations = _table(User), _table(Organisation)
-    sql = (
-        f"INSERT INTO {_table(ActivityMonth)} "  # noqa: S608
-        "(month, user_id, tier, campaign_id, ideas, supports, comments, sessions) "
-        "SELECT %s, acts.u, COALESCE(o.tier, ''), acts.c, SUM(acts.i), SUM(acts.s), SUM(acts.cm), SUM(acts.se) "
-        "FROM ("
-        f"SELECT creator_id AS u, campaign_id AS c, COUNT(*) AS i, 0 AS s, 0 AS cm, 0 AS se FROM {ideas} "
-        "WHERE created_at >= %s AND created_at < %s GROUP BY creator_id, campaign_id "
-        f"UNION ALL SELECT x.user_id, i.campaign_id, 0, COUNT(*), 0, 0 FROM {supports} x "
-        f"JOIN {ideas} i ON i.id = x.idea_id WHERE x.counts = %s AND x.created_at >= %s AND x.created_at < %s "
-        "GROUP BY x.user_id, i.campaign_id "
-        f"UNION ALL SELECT x.author_id, i.campaign_id, 0, 0, COUNT(*), 0 FROM {comments} x "
-        f"JOIN {ideas} i ON i.id = x.idea_id WHERE x.kind = %s AND x.created_at >= %s AND x.created_at < %s "
-        "GROUP BY x.author_id, i.campaign_id "
-        f"UNION ALL SELECT x.user_id, {NO_CAMPAIGN}, 0, 0, 0, COUNT(*) FROM {_table(SessionPresence)} x "
-        f"JOIN {users} p ON p.id = x.user_id WHERE p.is_staff = %s AND x.first_joined_at >= %s "
-        "AND x.first_joined_at < %s GROUP BY x.user_id"
+    if board:
+        target, columns, b, g = _table(BoardActivityMonth), "board_id, ", "bi.board_id AS b, ", "bi.board_id, "
+        of_idea = f"JOIN {_table(BoardIdea)} bi ON bi.idea_id = i.id "
+        of_session = f"JOIN {_table(Session)} bi ON bi.id = x.session_id "
+    else:
+        target, columns, b, g, of_idea, of_session = _table(ActivityMonth), "", "", "", "", ""
+    merged = "acts.b, " if board else ""
+    return (
+        f"INSERT INTO {target} "  # noqa: S608
+        f"(month, {columns}user_id, tier, campaign_id, ideas, supports, comments, sessions) "
+        f"SELECT %s, {merged}acts.u, COALESCE(o.tier, ''), acts.c, SUM(acts.n_i), SUM(acts.n_s), SUM(acts.n_cm), "
+        "SUM(acts.n_se) FROM ("
+        f"SELECT {b}i.creator_id AS u, i.campaign_id AS c, COUNT(*) AS n_i, 0 AS n_s, 0 AS n_cm, 0 AS n_se "
+        f"FROM {ideas} i {of_idea}"
+        f"WHERE i.created_at >= %s AND i.created_at < %s GROUP BY {g}i.creator_id, i.campaign_id "
+        f"UNION ALL SELECT {b}x.user_id, i.campaign_id, 0, COUNT(*), 0, 0 FROM {supports} x "
+        f"JOIN {ideas} i ON i.id = x.idea_id {of_idea}"
+        "WHERE x.counts = %s AND x.created_at >= %s AND x.created_at < %s "
+        f"GROUP BY {g}x.user_id, i.campaign_id "
+        f"UNION ALL SELECT {b}x.author_id, i.campaign_id, 0, 0, COUNT(*), 0 FROM {comments} x "
+        f"JOIN {ideas} i ON i.id = x.idea_id {of_idea}"
+        "WHERE x.kind = %s AND x.created_at >= %s AND x.created_at < %s "
+        f"GROUP BY {g}x.author_id, i.campaign_id "
+        f"UNION ALL SELECT {b}x.user_id, {NO_CAMPAIGN}, 0, 0, 0, COUNT(*) FROM {_table(SessionPresence)} x "
+        f"{of_session}JOIN {users} p ON p.id = x.user_id WHERE p.is_staff = %s AND x.first_joined_at >= %s "
+        f"AND x.first_joined_at < %s GROUP BY {g}x.user_id"
         f") acts JOIN {users} u ON u.id = acts.u LEFT JOIN {organisations} o ON o.id = u.organisation_id "
-        "GROUP BY acts.u, acts.c, o.tier"
+        f"GROUP BY {merged}acts.u, acts.c, o.tier"
     )
+
+
+def activity_month_rebuild(*, first: datetime.date, now: datetime.datetime | None = None) -> int:
+    """Recompute the month starting on ``first`` from ideas, supports that count, comments and the rooms'
+    presence log: its ``ActivityMonth`` rows, and its ``BoardActivityMonth`` rows from the ideas each board
+    speaks for as ``BoardIdea`` holds them (built first if it never was). Two INSERT ... SELECTs in one
+    transaction: nothing passes through Python. Returns the rows written."""
+    now = now or timezone.now()
+    board_ideas_ensure(now=now)
+    start, end = _month_bounds(first)
     ops = connection.ops
     start_at, end_at = ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)
     params = [ops.adapt_datefield_value(first), start_at, end_at, True, start_at, end_at, Comment.Kind.COMMENT]
     params += [start_at, end_at, False, start_at, end_at]
+    written = 0
     with analytics_transaction():
         _rebuild_lock(f"{ACTIVITY}-{first}")
         ActivityMonth.objects.filter(month=first).delete()
+        BoardActivityMonth.objects.filter(month=first).delete()
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            written = cursor.rowcount
+            for board in (False, True):
+                cursor.execute(_activity_sql(board=board), params)
+                written += cursor.rowcount
         RollupRefresh.objects.filter(name=ACTIVITY, month=first).delete()
         RollupRefresh.objects.create(name=ACTIVITY, month=first, refreshed_at=now)
     return written
@@ -196,6 +226,45 @@ def idea_demand_ensure(*, now: datetime.datetime | None = None, max_age: datetim
     last = RollupRefresh.objects.filter(name=DEMAND).values_list("refreshed_at", flat=True).first()
     if last is None or (max_age is not None and now - last > max_age):
         idea_demand_rebuild(now=now)
+        return True
+    return False
+
+
+def board_ideas_rebuild(*, now: datetime.datetime | None = None) -> int:
+    """Recompute ``BoardIdea``: for each board, the ideas created or supported (any support) by people of the
+    organisations that have a member on the board, as ``selectors.board_ideas`` reads them from the source
+    tables. One INSERT ... SELECT of the distinct (board, idea) pairs. Returns the rows written."""
+    now = now or timezone.now()
+    users = _table(User)
+    # The (board, organisation) pairs: boards have few members, so this is small.
+    organisations = (
+        f"SELECT DISTINCT m.board_id AS b, mu.organisation_id AS o FROM {_table(BoardMembership)} m "  # noqa: S608
+        f"JOIN {users} mu ON mu.id = m.user_id WHERE mu.organisation_id IS NOT NULL"
+    )
+    sql = (
+        f"INSERT INTO {_table(BoardIdea)} (board_id, idea_id) "  # noqa: S608
+        f"SELECT bo.b, x.id FROM {_table(Idea)} x JOIN {users} u ON u.id = x.creator_id "
+        f"JOIN ({organisations}) bo ON bo.o = u.organisation_id "
+        f"UNION SELECT bo.b, x.idea_id FROM {_table(Support)} x JOIN {users} u ON u.id = x.user_id "
+        f"JOIN ({organisations}) bo ON bo.o = u.organisation_id"
+    )
+    with analytics_transaction():
+        _rebuild_lock(BOARD_IDEAS)
+        BoardIdea.objects.all().delete()
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            written = cursor.rowcount
+        RollupRefresh.objects.filter(name=BOARD_IDEAS).delete()
+        RollupRefresh.objects.create(name=BOARD_IDEAS, month=None, refreshed_at=now)
+    return written
+
+
+def board_ideas_ensure(*, now: datetime.datetime | None = None, max_age: datetime.timedelta | None = None) -> bool:
+    """Rebuild ``BoardIdea`` if it was never built or (with ``max_age``) is older than that."""
+    now = now or timezone.now()
+    last = RollupRefresh.objects.filter(name=BOARD_IDEAS).values_list("refreshed_at", flat=True).first()
+    if last is None or (max_age is not None and now - last > max_age):
+        board_ideas_rebuild(now=now)
         return True
     return False
 
@@ -304,8 +373,8 @@ def response_waits_ensure() -> None:
 
 
 def rollups_refresh(months: list[str], *, now: datetime.datetime | None = None) -> dict[str, Any]:
-    """The scheduled part: recent months, demand and the response waits that changed on every run, settled
-    months (and every response wait) once a day."""
+    """The scheduled part: the boards' ideas, recent months, demand and the response waits that changed on every
+    run, settled months (and every response wait) once a day."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     stale = [
@@ -314,6 +383,8 @@ def rollups_refresh(months: list[str], *, now: datetime.datetime | None = None) 
         if _stale(month_start(month), now=now, max_age=_max_age(month_start(month), today=today))
     ]
     return {
+        # First: the month rows and the demand read the board's ideas from it.
+        "board_ideas": board_ideas_ensure(now=now, max_age=RECENT_MAX_AGE),
         "activity_months": activity_months_ensure(stale, now=now, max_age=datetime.timedelta(0)),
         "demand": idea_demand_ensure(now=now, max_age=RECENT_MAX_AGE),
         "response_waits": response_waits_refresh(now=now),

@@ -1,7 +1,7 @@
 """The metric queries behind the insights page. Every figure is aggregated in the database; Python only reshapes
 the grouped rows (one per month, campaign, board or tier); even the median and p90 are picked by rank in the
-database (exact on SQLite and PostgreSQL alike). Participation and demand read the roll-ups of ``rollups.py``
-when they cover the filters, and the source tables otherwise.
+database (exact on SQLite and PostgreSQL alike). Participation, demand and response times read the roll-ups
+of ``rollups.py`` (participation: whole months; the part months at the ends of a range from the source tables).
 
 Every selector takes an ``InsightFilters`` and returns plain, JSON-ready rows (lists of dicts) so that the
 figures can be cached, rendered as tables and charts, and exported as CSV from one structure. Months are
@@ -48,6 +48,8 @@ from boards.models import BoardMembership, NpsResponse
 from cocreate.insights import rollups
 from cocreate.models import (
     ActivityMonth,
+    BoardActivityMonth,
+    BoardIdea,
     IdeaDemand,
     Organisation,
     ResponseWait,
@@ -202,14 +204,23 @@ def board_ideas(board_id: int) -> QuerySet[Idea, Any]:
     )
 
 
-def _of_ideas(queryset: QuerySet[Any], filters: InsightFilters, idea_path: str = "idea") -> QuerySet[Any]:
+def _rolled_up_board_ideas(board_id: int) -> QuerySet[Any]:
+    """``board_ideas`` from ``BoardIdea`` (built first if it never was), as a subquery of idea ids."""
+    rollups.board_ideas_ensure()
+    return BoardIdea.objects.filter(board_id=board_id).values("idea_id")
+
+
+def _of_ideas(
+    queryset: QuerySet[Any], filters: InsightFilters, idea_path: str = "idea", *, rolled_up: bool = False
+) -> QuerySet[Any]:
     """``queryset`` of rows about ideas (reached through ``idea_path``; "" for ideas themselves) narrowed by the
-    campaign and board filters."""
+    campaign and board filters; with ``rolled_up``, the board's ideas are read from ``BoardIdea``."""
     campaign, idea = (f"{idea_path}__campaign_id", idea_path) if idea_path else ("campaign_id", "pk")
     if filters.campaign_id:
         queryset = queryset.filter(**{campaign: filters.campaign_id})
     if filters.board_id:
-        queryset = queryset.filter(**{f"{idea}__in": board_ideas(filters.board_id)})
+        ideas = _rolled_up_board_ideas(filters.board_id) if rolled_up else board_ideas(filters.board_id)
+        queryset = queryset.filter(**{f"{idea}__in": ideas})
     return queryset
 
 
@@ -445,7 +456,7 @@ def _waits_from_rollup(filters: InsightFilters, kind: str) -> tuple[str, tuple[A
     """A query of ``month`` and ``wait`` (seconds) for the ``ResponseWait`` rows of ``kind`` in the range (any
     dates, not only whole months: each row has its own time), narrowed through the idea by the other filters."""
     waits = _in_range(ResponseWait.objects.filter(kind=kind), "at", filters)
-    waits = _of_ideas(waits, filters)
+    waits = _of_ideas(waits, filters, rolled_up=True)
     if filters.tier:
         waits = waits.filter(idea__creator__organisation__tier=filters.tier)
     return _sql(waits.annotate(month=_month_of("at", filters), wait=F("seconds")).values_list("month", "wait"))
@@ -564,12 +575,16 @@ def _activity_live(filters: InsightFilters) -> dict[tuple[str, str], tuple[int, 
 
 
 def _activity_from_rollup(filters: InsightFilters) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """The same from ``ActivityMonth`` (whole months only; see ``rollups_cover``). Joining a session belongs to
-    no campaign, so it counts whatever the campaign filter, as in ``_activity_live``."""
+    """The same from ``ActivityMonth``, or ``BoardActivityMonth`` for a board (whole months only; see
+    ``rollups_cover``). Joining a session belongs to no campaign, so it counts whatever the campaign filter, as
+    in ``_activity_live``."""
     months = filters.months()
     rollups.activity_months_ensure(months)
-    rows = ActivityMonth.objects.filter(
-        month__gte=rollups.month_start(months[0]), month__lte=rollups.month_start(months[-1])
+    span = {"month__gte": rollups.month_start(months[0]), "month__lte": rollups.month_start(months[-1])}
+    rows: QuerySet[Any] = (
+        BoardActivityMonth.objects.filter(board_id=filters.board_id, **span)
+        if filters.board_id
+        else ActivityMonth.objects.filter(**span)
     ).order_by()
     rows = rows.filter(tier=filters.tier) if filters.tier else rows.filter(tier__in=TIERS)
     if filters.campaign_id:
@@ -584,11 +599,11 @@ def _activity_from_rollup(filters: InsightFilters) -> dict[tuple[str, str], tupl
 
 
 def rollups_cover(filters: InsightFilters, *, today: datetime.date | None = None) -> bool:
-    """Whether the roll-ups answer ``filters``: whole calendar months (or up to today), and no board filter (a
-    board narrows ideas in a way the roll-ups do not keep)."""
+    """Whether the roll-ups answer ``filters``: whole calendar months (or up to today), whatever the other
+    filters."""
     today = today or timezone.localdate()
     following = filters.end + datetime.timedelta(days=1)
-    return not filters.board_id and filters.start.day == 1 and (following.day == 1 or filters.end >= today)
+    return filters.start.day == 1 and (following.day == 1 or filters.end >= today)
 
 
 def _activity_spans(
@@ -614,9 +629,7 @@ def _activity_spans(
 def _activity(filters: InsightFilters) -> dict[tuple[str, str], tuple[int, int, int]]:
     """``{(month, tier): (active people, supports, comments)}``: whole months from the roll-ups and the part
     months at the ends of the range from the source tables, restricted to those days (the date indexes keep
-    that to the rows of those days); with a board filter, everything from the source tables."""
-    if filters.board_id:
-        return _activity_live(filters)
+    that to the rows of those days)."""
     whole, edges = _activity_spans(filters)
     counted = _activity_from_rollup(whole) if whole else {}
     for edge in edges:  # each in its own month, so no key is counted twice
@@ -824,12 +837,15 @@ def _demand_live(filters: InsightFilters) -> list[tuple[Any, ...]]:
 
 
 def _demand_from_rollup(filters: InsightFilters) -> list[tuple[Any, ...]]:
-    """The same from ``IdeaDemand`` (the ideas' current status and campaign are read live): two short ordered
-    reads of one tier's rows (or of the all-tiers rows), no grouping."""
+    """The same from ``IdeaDemand`` (the ideas' current status and campaign are read live), narrowed to the
+    board's ideas through ``BoardIdea``: two short ordered reads of one tier's rows (or of the all-tiers rows),
+    no grouping."""
     rollups.idea_demand_ensure()
     rows = IdeaDemand.objects.filter(tier=filters.tier or rollups.ALL_TIERS, idea__status__in=ACTIVE_STATUSES)
     if filters.campaign_id:
         rows = rows.filter(idea__campaign_id=filters.campaign_id)
+    if filters.board_id:
+        rows = rows.filter(idea_id__in=_rolled_up_board_ideas(filters.board_id))
     leaders: dict[int, list[Any]] = {}
     for position, order in ((3, ("-accounts", "idea_id")), (4, ("-revenue_cents", "idea_id"))):
         ranked = rows.order_by(*order).values_list("idea_id", "accounts", "revenue_cents")[:DEMAND_LIMIT]
@@ -844,7 +860,7 @@ def demand(filters: InsightFilters) -> dict[str, list[dict[str, Any]]]:
     behind them, and with the most annual revenue behind them (each organisation counted once per idea). Only
     supports that count; with a tier, only organisations of that tier. This is today's demand: the date range
     does not apply."""
-    ranked = _demand_from_rollup(filters) if not filters.board_id else _demand_live(filters)
+    ranked = _demand_from_rollup(filters)
     by_accounts = [
         {"idea_id": i, "accounts": accounts} for i, accounts, _c, rank, _r in sorted(ranked, key=lambda r: r[3])
     ][:DEMAND_LIMIT]

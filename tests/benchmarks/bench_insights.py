@@ -61,6 +61,8 @@ from cocreate.insights import figures, rollups, selectors  # noqa: E402
 from cocreate.insights.selectors import InsightFilters  # noqa: E402
 from cocreate.models import (  # noqa: E402
     ActivityMonth,
+    BoardActivityMonth,
+    BoardIdea,
     IdeaDemand,
     ResponseWait,
     RollupRefresh,
@@ -232,6 +234,7 @@ def main() -> None:
         ("refresh task, roll-ups from scratch", lambda: (_rollups_clear(), figures.figures_refresh())),
         ("refresh task, right after (figures only)", figures.figures_refresh),
         ("refresh task, 15 min later (+ recent months, demand)", _refresh_later),
+        ("boards' ideas (BoardIdea), rebuilt", rollups.board_ideas_rebuild),
         ("response waits, incremental (100 new responses)", _waits_incremental),
         ("response waits, incremental (nothing new)", _waits_again),
         ("response waits, from nothing", lambda: rollups.response_waits_refresh(whole=True)),
@@ -313,7 +316,7 @@ def _refresh_later() -> None:
 
 
 def _rollups_clear() -> None:
-    for model in (ActivityMonth, IdeaDemand, ResponseWait, RollupRefresh):
+    for model in (ActivityMonth, BoardActivityMonth, BoardIdea, IdeaDemand, ResponseWait, RollupRefresh):
         model.objects.all().delete()
 
 

@@ -7,9 +7,10 @@ import datetime
 
 from cocreate.insights import rollups, selectors
 from cocreate.insights.selectors import InsightFilters
-from cocreate.models import ActivityMonth, RollupRefresh
-from ideas.models import Support
-from tests.insights.conftest import RANGE, World, at
+from cocreate.models import ActivityMonth, BoardIdea, RollupRefresh
+from ideas.models import Idea, Support
+from tests.boards.factories import MembershipFactory
+from tests.insights.conftest import RANGE, World, _idea, _support, at
 
 
 def only(filters: InsightFilters, **changes: object) -> InsightFilters:
@@ -23,19 +24,24 @@ def test_the_rollups_give_the_numbers_the_source_tables_give(world: World) -> No
         only(RANGE, campaign_id=world.campaign_a.pk),
         only(RANGE, campaign_id=world.campaign_b.pk, tier="silver"),
         only(RANGE, start=datetime.date(2025, 12, 1)),
+        only(RANGE, board_id=world.board_x.pk),
+        only(RANGE, board_id=world.board_y.pk),
+        only(RANGE, board_id=world.board_x.pk, tier="bronze"),
+        only(RANGE, board_id=world.board_y.pk, campaign_id=world.campaign_a.pk),
+        only(RANGE, board_id=world.board_x.pk, campaign_id=world.campaign_b.pk, tier="silver"),
     ):
         assert selectors.rollups_cover(filters)
         assert selectors._activity_from_rollup(filters) == selectors._activity_live(filters), filters
         assert sorted(selectors._demand_from_rollup(filters)) == sorted(selectors._demand_live(filters)), filters
 
 
-def test_only_whole_months_without_a_board_are_read_from_the_rollups(world: World) -> None:
+def test_only_whole_months_are_read_from_the_rollups(world: World) -> None:
     today = datetime.date(2026, 3, 20)
     assert selectors.rollups_cover(RANGE, today=today)
     assert selectors.rollups_cover(only(RANGE, end=datetime.date(2026, 3, 25)), today=today)  # up to today
     assert not selectors.rollups_cover(only(RANGE, end=datetime.date(2026, 3, 10)), today=today)
     assert not selectors.rollups_cover(only(RANGE, start=datetime.date(2026, 1, 2)), today=today)
-    assert not selectors.rollups_cover(only(RANGE, board_id=world.board_x.pk), today=today)
+    assert selectors.rollups_cover(only(RANGE, board_id=world.board_x.pk), today=today)
     # A range cut mid-month is counted from the source tables. 1 to 15 January: g1 submitted i1 (their own
     # support does not count), s1 submitted i2 and supported i1.
     cut = selectors.participation(only(RANGE, end=datetime.date(2026, 1, 15)))
@@ -118,3 +124,50 @@ def test_the_refresh_rebuilds_recent_months_every_run_and_settled_ones_daily(wor
             "tier", "campaign_id", "ideas", "supports", "comments", "sessions"
         )
     ) == [("silver", 0, 0, 0, 0, 1)]
+
+
+def test_demand_for_a_board_counts_the_ideas_its_members_organisations_created_or_supported(world: World) -> None:
+    # An idea gathering support that b1 (bronze) submitted and only s1 (silver) supports: Board X has members of
+    # both organisations, Board Y only g2 (gold).
+    i7 = _idea(
+        world.campaign_b,
+        world.b1,
+        "2026-03-25 10:00",
+        status=Idea.Status.PUBLISHED,
+        published_at=at("2026-03-25 10:00"),
+    )
+    _support(i7, world.s1, "2026-03-26 10:00")
+    i4, i5, i6 = (world.ideas[name].pk for name in ("i4", "i5", "i6"))
+    board_y = selectors.demand(only(RANGE, board_id=world.board_y.pk))
+    # The active ideas gold people created or supported: i4 (gold 1,000,000.00), i5 (bronze and silver
+    # 750,000.75), i6 (gold and silver 1,500,000.50); the rest are closed.
+    assert [(r["idea_id"], r["accounts"]) for r in board_y["by_accounts"]] == [(i5, 2), (i6, 2), (i4, 1)]
+    assert [(r["idea_id"], r["revenue"]) for r in board_y["by_revenue"]] == [
+        (i6, "1500000.50"),
+        (i4, "1000000.00"),
+        (i5, "750000.75"),
+    ]
+    board_x = selectors.demand(only(RANGE, board_id=world.board_x.pk))
+    assert [(r["idea_id"], r["accounts"]) for r in board_x["by_accounts"]] == [(i5, 2), (i6, 2), (i4, 1), (i7.pk, 1)]
+    for filters in (only(RANGE, board_id=world.board_x.pk), only(RANGE, board_id=world.board_y.pk, tier="silver")):
+        assert sorted(selectors._demand_from_rollup(filters)) == sorted(selectors._demand_live(filters)), filters
+
+
+def test_a_board_member_added_is_counted_once_the_refresh_rebuilds_the_boards_ideas_and_the_month(
+    world: World,
+) -> None:
+    # s1 (silver) supports i3, which b1 (bronze) submitted: not an idea of Board Y (gold) until b1 joins it.
+    _support(world.ideas["i3"], world.s1, "2026-02-04 10:00")
+    board_y = only(RANGE, board_id=world.board_y.pk)
+    now = at("2026-04-01 10:00")
+    rollups.rollups_refresh(RANGE.months(), now=now)
+    assert ("2026-02", "silver") not in selectors._activity(board_y)
+    MembershipFactory(board=world.board_y, user=world.b1)
+    later = now + datetime.timedelta(minutes=15)
+    rollups.rollups_refresh(RANGE.months(), now=later)
+    assert BoardIdea.objects.filter(board_id=world.board_y.pk, idea=world.ideas["i3"]).exists()
+    # The refresh rebuilt the board's ideas and the recent month (March); February, settled, is rebuilt daily.
+    assert ("2026-02", "silver") not in selectors._activity(board_y)
+    rollups.rollups_refresh(RANGE.months(), now=now + datetime.timedelta(hours=25))
+    assert selectors._activity(board_y)[("2026-02", "silver")] == (1, 1, 0)
+    assert selectors._activity_from_rollup(board_y) == selectors._activity_live(board_y)
