@@ -26,7 +26,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from taggit.models import Tag
@@ -62,9 +62,11 @@ def idea_lists_version() -> str:
 
 
 def idea_lists_changed() -> None:
-    """Make every cached list page stale: now, and again when the current transaction commits."""
+    """Make every cached list page stale: now, and again when the current transaction commits (outside a
+    transaction the write is committed already, and once is enough)."""
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
 
 
 def viewer_class(user: AbstractBaseUser | AnonymousUser) -> str:
