@@ -169,7 +169,7 @@ def _list_page_key(request: Request) -> str | None:
     stored, so a key made of them finds nothing and the view answers the error."""
     params = request.query_params
     page = params.get("page") or "1"
-    if not page.isdigit():
+    if not (page.isascii() and page.isdigit()):
         return None
     viewer = list_cache.viewer_class(request.user)
     if params.get("mine") and request.user.is_authenticated:
@@ -218,7 +218,7 @@ class IdeaListView(generics.ListCreateAPIView[Idea]):
         self.count_key = _list_count_key(self.request.user, params)
         ideas = _idea_queryset(self.request.user)
         if campaign := params.get("campaign"):
-            if not campaign.isdigit() or int(campaign) > MAX_ID:
+            if not (campaign.isascii() and campaign.isdigit()) or int(campaign) > MAX_ID:
                 raise serializers.ValidationError({"campaign": "Must be a campaign id."})
             ideas = ideas.filter(campaign_id=int(campaign))
         if status_filter := params.get("status"):
@@ -625,7 +625,7 @@ class SimilarView(APIView):
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "").strip()[:200]
         campaign = request.query_params.get("campaign", "")
-        campaign_id = int(campaign) if campaign.isdigit() else None
+        campaign_id = int(campaign) if campaign.isascii() and campaign.isdigit() else None
         ideas = selectors.similar_ideas(query=query, campaign_id=campaign_id)
         return Response(
             {

@@ -172,7 +172,7 @@ def test_list_count_key_names_what_the_total_depends_on(site, customer, other_cu
         assert sql == "none" or sqls.setdefault(sql, key) == key, "two keys for the same count"
 
 
-@pytest.mark.parametrize("query", ["ordering=bogus", "status=nope", "campaign=x"])
+@pytest.mark.parametrize("query", ["ordering=bogus", "status=nope", "campaign=x", "campaign=%C2%B2"])
 def test_bad_list_parameters_are_a_400(site, query):
     assert api_client_for(None).get(f"/api/ideas/?{query}").status_code == 400
 

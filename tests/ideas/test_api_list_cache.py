@@ -157,3 +157,13 @@ def test_warm_and_cold_pages_cost_a_constant_number_of_queries(site):
         assert first.content == second.content
         counts.append((len(cold), len(warm)))
     assert counts == [(3, 0), (3, 0)]  # cold: the total, the page, the page's tags; warm: none
+
+
+def test_page_numbers_that_are_not_plain_numbers_are_answered_without_the_cache(site):
+    for _ in range(30):
+        IdeaFactory()
+    visitor = api_client_for(None)
+    assert visitor.get(LIST + "&page=%C2%B2").status_code == 404  # a superscript two is a digit, not a number
+    last = visitor.get(LIST + "&page=last").json()
+    assert last["results"] == visitor.get(LIST + "&page=2").json()["results"]
+    assert len(last["results"]) == 5
