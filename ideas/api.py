@@ -6,27 +6,33 @@ Views fetch and authorise, validate with a serializer, call one service and answ
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, path
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from boards.api import IdeaOutcomesSerializer, idea_outcomes_data
 from boards.selectors import idea_outcomes
 from cocreate.errors import NotFoundError
 from cocreate.models import User
+from cocreate.page_routes import page_routes_version
 from cocreate.roles import Role, has_role
 from cocreate.sanitize import clean_html
-from ideas import selectors, services
+from ideas import list_cache, selectors, services
 from ideas.models import Comment, Idea, IdeaCampaignPage, Support
 from ideas.paginators import IdeaPagination
 
@@ -157,6 +163,47 @@ def _list_count_key(user: Any, params: Any) -> str:
     return f"api-list|{viewer}|{json.dumps(filters, sort_keys=True)}"
 
 
+def _list_page_key(request: Request) -> str | None:
+    """What a page of the list depends on (see ``ideas.list_cache``), or None for a page number that is not a
+    plain number. Parameters are taken as ``IdeaListView.get_queryset`` reads them; values it refuses are never
+    stored, so a key made of them finds nothing and the view answers the error."""
+    params = request.query_params
+    page = params.get("page") or "1"
+    if not (page.isascii() and page.isdigit()):
+        return None
+    viewer = list_cache.viewer_class(request.user)
+    if params.get("mine") and request.user.is_authenticated:
+        viewer = f"user:{request.user.pk}"
+    parts = {
+        "viewer": viewer,
+        "campaign": params.get("campaign", ""),
+        "status": params.get("status", ""),
+        "tag": params.get("tag", "").lower(),
+        "mine": params.get("mine", ""),
+        "q": params.get("q", "").strip(),
+        "ordering": params.get("ordering", "-published"),
+        "page": int(page),
+        "language": translation.get_language() or "",
+        "time_zone": timezone.get_current_timezone_name(),  # the dates are written in it
+    }
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return f"idea-list-page:{digest}"
+
+
+def _page_response(request: Request, page: list_cache.CachedPage) -> HttpResponse:
+    """The list's JSON, as DRF's page number pagination writes it, around the stored results."""
+    url = request.build_absolute_uri()
+    page_number = int(request.query_params.get("page") or 1)
+    next_link = replace_query_param(url, "page", page_number + 1) if page.has_next else None
+    previous_link = None
+    if page.has_previous:
+        previous_link = (
+            remove_query_param(url, "page") if page_number == 2 else replace_query_param(url, "page", page_number - 1)
+        )
+    head = JSONRenderer().render({"count": page.count, "next": next_link, "previous": previous_link})
+    return HttpResponse(head[:-1] + b',"results":' + page.results + b"}", content_type="application/json")
+
+
 class IdeaListView(generics.ListCreateAPIView[Idea]):
     """Public ideas (and your own pending ones), filtered and sorted; POST submits a new idea."""
 
@@ -171,7 +218,7 @@ class IdeaListView(generics.ListCreateAPIView[Idea]):
         self.count_key = _list_count_key(self.request.user, params)
         ideas = _idea_queryset(self.request.user)
         if campaign := params.get("campaign"):
-            if not campaign.isdigit() or int(campaign) > MAX_ID:
+            if not (campaign.isascii() and campaign.isdigit()) or int(campaign) > MAX_ID:
                 raise serializers.ValidationError({"campaign": "Must be a campaign id."})
             ideas = ideas.filter(campaign_id=int(campaign))
         if status_filter := params.get("status"):
@@ -211,6 +258,29 @@ class IdeaListView(generics.ListCreateAPIView[Idea]):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
+        """A page from ``ideas.list_cache`` when one was built at the current version, else built and stored.
+        Both are answered by ``_page_response``, so a cached page reads exactly as a fresh one."""
+        key = _list_page_key(request)
+        if key is None:  # a page number such as "last": built every time
+            return super().list(request, *args, **kwargs)
+        version, cached = list_cache.page_get(key)
+        if cached is not None:
+            return _page_response(request, cached)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None
+        assert self.paginator is not None
+        django_page = self.paginator.page  # type: ignore[attr-defined]
+        built = list_cache.CachedPage(
+            version=version,
+            count=django_page.paginator.count,
+            has_next=django_page.has_next(),
+            has_previous=django_page.has_previous(),
+            results=JSONRenderer().render(self.get_serializer(page, many=True).data),
+        )
+        list_cache.page_set(key, built)
+        return _page_response(request, built)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "descriptions": self._descriptions}
@@ -266,6 +336,39 @@ def _idea_for(request: Request, pk: int) -> Idea:
     return idea
 
 
+CAMPAIGNS_MAX = 1000  # per process; past it the table starts again
+
+
+_campaigns: dict[int, tuple[str, IdeaCampaignPage | None]] = {}
+
+
+def _campaign(campaign_id: int) -> IdeaCampaignPage | None:
+    """The campaign page, kept per process against ``cocreate.page_routes``' version, which every page save,
+    publish, move or delete replaces (a campaign's settings and organisations are saved with its page). Saves
+    the page join and parsing the milestones on every support."""
+    version = page_routes_version()
+    found = _campaigns.get(campaign_id)
+    if found is None or found[0] != version:
+        found = (version, IdeaCampaignPage.objects.filter(pk=campaign_id).first())
+        if len(_campaigns) >= CAMPAIGNS_MAX:
+            _campaigns.clear()
+        _campaigns[campaign_id] = found
+    return found[1]
+
+
+def _supportable_idea_for(request: Request, pk: int) -> Idea:
+    """``_idea_for`` for supporting and withdrawing: only the columns those need, and the campaign from the
+    process's table."""
+    idea = Idea.objects.only("id", "status", "creator_id", "campaign_id").filter(pk=pk).first()
+    if idea is None or not selectors.can_see_idea(idea=idea, user=request.user):
+        raise NotFoundError("This idea does not exist.")
+    campaign = _campaign(idea.campaign_id)
+    if campaign is None:
+        raise NotFoundError("This idea does not exist.")
+    idea.campaign = campaign
+    return idea
+
+
 class IdeaDetailSerializer(IdeaSerializer):
     board_outcomes = serializers.SerializerMethodField(
         help_text="For staff and product managers: advisory-board sessions that discussed the idea (else null)."
@@ -311,7 +414,7 @@ class SupportView(APIView):
 
     @extend_schema(request=SupportSerializer, responses={200: SupportResponse, 201: SupportResponse})
     def post(self, request: Request, pk: int) -> Response:
-        idea = _idea_for(request, pk)
+        idea = _supportable_idea_for(request, pk)
         data = SupportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.support_add(idea=idea, user=_user(request), **data.validated_data)
@@ -322,7 +425,7 @@ class SupportView(APIView):
 
     @extend_schema(request=None, responses={200: SupportResponse})
     def delete(self, request: Request, pk: int) -> Response:
-        idea = _idea_for(request, pk)
+        idea = _supportable_idea_for(request, pk)
         result = services.support_withdraw(idea=idea, user=_user(request))
         return Response({"supporters": result.supporters, "supported": False})
 
@@ -522,7 +625,7 @@ class SimilarView(APIView):
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "").strip()[:200]
         campaign = request.query_params.get("campaign", "")
-        campaign_id = int(campaign) if campaign.isdigit() else None
+        campaign_id = int(campaign) if campaign.isascii() and campaign.isdigit() else None
         ideas = selectors.similar_ideas(query=query, campaign_id=campaign_id)
         return Response(
             {

@@ -26,6 +26,7 @@ from cocreate.ratelimit import rate_limit_check
 from cocreate.roles import Role, has_role
 from cocreate.sanitize import clean_html, clean_text
 from ideas.events import notifications_push_on_commit, unread_push_on_commit
+from ideas.list_cache import idea_lists_changed
 from ideas.models import (
     COMMENT_EDIT_WINDOW,
     Comment,
@@ -318,6 +319,7 @@ def idea_resubmit(
     )
     if not updated:
         raise ConflictError(_("Only an idea that needs work can be resubmitted."), code="status")
+    idea_lists_changed()
     idea.refresh_from_db()
     if tags is not None:
         idea.tags.set(_tags(tags))
@@ -337,6 +339,7 @@ def _publish(*, idea: Idea, actor: User | None, now: datetime) -> None:
     )
     if not updated:
         raise ConflictError(_("This idea has already been moderated."), code="status")
+    idea_lists_changed()
     idea.refresh_from_db()
     _record_status(idea=idea, from_status=Idea.Status.PENDING, to_status=Idea.Status.PUBLISHED, actor=actor)
     from ideas.webhooks import webhook_queue
@@ -369,6 +372,7 @@ def idea_moderate(*, idea: Idea, moderator: User, decision: str, reason: str = "
             fields["resubmit_after"] = now + idea.campaign.resubmit_delay()
         if not Idea.objects.filter(pk=idea.pk, status=Idea.Status.PENDING).update(**fields):
             raise ConflictError(_("This idea has already been moderated."), code="status")
+        idea_lists_changed()
         idea.refresh_from_db()
         _record_status(idea=idea, from_status=Idea.Status.PENDING, to_status=to_status, actor=moderator, reason=reason)
         message = (
@@ -451,6 +455,7 @@ def support_add(
         if changed is None:
             raise ConflictError(_("This idea is not gathering support."), code="not_supportable")
         Follow.objects.bulk_create([Follow(idea=idea, user=user)], ignore_conflicts=True)
+        idea_lists_changed()
         supporters, reached = changed
         if _next_milestone_reached(idea=idea, supporters=supporters, reached=reached):
             supporters = _milestones_check(idea_id=idea.pk)
@@ -525,6 +530,8 @@ def _support_add_in_one_statement(
     if row is None:
         raise ConflictError(_("This idea is not gathering support."), code="not_supportable")
     created, supporters, reached = bool(row[0]), int(row[1]), int(row[2])
+    if created:
+        idea_lists_changed()
     if created and _next_milestone_reached(idea=idea, supporters=supporters, reached=reached):
         with transaction.atomic():
             supporters = _milestones_check(idea_id=idea.pk)
@@ -607,6 +614,7 @@ def support_withdraw(*, idea: Idea, user: User) -> SupportResult:
         changed = _count_change(idea_id=idea.pk, delta=-1 if row[0] else 0)
         if changed is None:
             raise ConflictError(_("Support can only be withdrawn while the idea gathers support."), code="frozen")
+        idea_lists_changed()
     return SupportResult(supporters=changed[0], supported=False, created=False)
 
 
@@ -630,6 +638,7 @@ def _milestones_check(*, idea_id: int) -> int:
         extra = sum(days for _supporters, days in milestones[idea.milestones_reached + 1 : reached + 1])
         fields["deadline"] = (idea.deadline or timezone.now()) + timedelta(days=extra)
     Idea.objects.filter(pk=idea.pk, milestones_reached=idea.milestones_reached).update(**fields)
+    idea_lists_changed()
     idea.refresh_from_db()
     milestone = milestones[reached - 1][0]
     if final:
@@ -658,6 +667,7 @@ def support_recount(*, idea: Idea) -> int:
     """Set the idea's count from its rows (used by merges and the consistency check)."""
     count = Support.objects.filter(idea=idea, counts=True).count()
     Idea.objects.filter(pk=idea.pk).update(supporters_count=count)
+    idea_lists_changed()
     idea.supporters_count = count
     return count
 
@@ -711,6 +721,7 @@ def idea_set_status(
         fields["deadline"] = None
     if not Idea.objects.filter(pk=idea.pk, status=from_status).update(**fields):
         raise ConflictError(_("The idea changed meanwhile; reload and try again."), code="stale")
+    idea_lists_changed()
     idea.refresh_from_db()
     _record_status(idea=idea, from_status=from_status, to_status=status, actor=actor, reason=reason)
     if status == Idea.Status.ARCHIVED:
@@ -764,6 +775,7 @@ def ideas_expire(*, now: datetime | None = None) -> list[int]:
             )
             if not changed:
                 continue
+            idea_lists_changed()
             idea = Idea.objects.get(pk=idea_id)
             _record_status(idea=idea, from_status=Idea.Status.PUBLISHED, to_status=Idea.Status.EXPIRED, actor=None)
             notify(
@@ -828,6 +840,7 @@ def idea_merge(*, source: Idea, target: Idea, actor: User, reason: str = "") -> 
     Idea.objects.filter(pk=source.pk).update(
         status=Idea.Status.MERGED, merged_into=target, deadline=None, status_reason=reason
     )
+    idea_lists_changed()
     source.refresh_from_db()
     support_recount(idea=target)
     _record_status(
@@ -861,6 +874,7 @@ def idea_unmerge(*, merge: IdeaMerge, actor: User) -> Idea:
     Idea.objects.filter(pk=merge.source_id, status=Idea.Status.MERGED).update(
         status=merge.source_status, merged_into=None
     )
+    idea_lists_changed()
     support_recount(idea=merge.target)
     merge.undone_at = timezone.now()
     merge.save(update_fields=["undone_at"])
@@ -971,6 +985,7 @@ def review_round_close(*, review_round: ReviewRound, actor: User) -> ReviewRound
 def _comment_create(*, idea: Idea, author: User, body: str, kind: str, parent: Comment | None) -> Comment:
     comment = Comment.objects.create(idea=idea, author=author, body=body, kind=kind, parent=parent)
     Idea.objects.filter(pk=idea.pk).update(comments_count=F("comments_count") + 1)
+    idea_lists_changed()
     if kind == Comment.Kind.OFFICIAL:
         Idea.objects.filter(pk=idea.pk, first_official_response_at__isnull=True).update(
             first_official_response_at=comment.created_at
@@ -1167,6 +1182,7 @@ def cocreator_respond(*, cocreator: IdeaCoCreator, user: User, accept: bool) -> 
         changed = Support.objects.filter(idea=cocreator.idea, user=user, counts=True).update(counts=False)
         if changed:
             Idea.objects.filter(pk=cocreator.idea_id).update(supporters_count=F("supporters_count") - changed)
+            idea_lists_changed()
     else:
         cocreator.declined_at = now
     cocreator.save()
@@ -1215,6 +1231,7 @@ def trending_refresh(*, now: datetime | None = None, window_days: int = 7) -> in
         score = (1 + supports * 5 + recent_comments.get(pk, 0) * 3) / ((age_hours + 2) ** 1.4) * 1000
         updates.append(Idea(pk=pk, trending_score=score))
     Idea.objects.bulk_update(updates, ["trending_score"], batch_size=1000)
+    idea_lists_changed()
     return len(updates)
 
 
@@ -1280,4 +1297,6 @@ def ideas_search_index_sync(*, batch_size: int = 5000) -> int:
     )
     missing = list(Idea.objects.exclude(pk__in=indexed.values("idea_id")).order_by("pk").values_list("pk", flat=True))
     search_index_add_many(model=Idea, pks=missing, batch_size=batch_size)
+    if missing:  # searches in the list find them now
+        idea_lists_changed()
     return len(missing)

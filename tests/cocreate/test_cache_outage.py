@@ -46,3 +46,10 @@ def test_the_home_page_serves_and_healthz_reports_the_cache_fault(redis_down, si
     assert response.status_code == 503
     assert response.json()["checks"]["cache"]["ok"] is False
     assert response.json()["checks"]["database"]["ok"] is True
+
+
+def test_every_cache_call_shares_one_redis_client_per_connection_pool(redis_down) -> None:
+    """Django builds a client per call otherwise (about 1 ms of CPU each); the pool and the outage handling stay."""
+    clients = {id(redis_down._cache.get_client("a")), id(redis_down._cache.get_client("b", write=True))}
+    assert len(clients) == 1
+    assert redis_down.get("k", "default") == "default"
