@@ -210,12 +210,17 @@ class IdeaListView(generics.ListCreateAPIView[Idea]):
     serializer_class = IdeaSerializer
     pagination_class = IdeaPagination
     count_key: str | None = None
+    lists_version = ""  # the version of the idea lists the page being built belongs to (see ``list``)
 
     def get_queryset(self) -> QuerySet[Idea]:
         params = self.request.query_params
         if any("\x00" in value for value in params.values()):
             raise serializers.ValidationError({"detail": "Query parameters may not contain NUL characters."})
-        self.count_key = _list_count_key(self.request.user, params)
+        # Under the list version when there is one (``list``): a page built after a write counts the ideas anew,
+        # so its total always agrees with its rows.
+        self.count_key = _list_count_key(self.request.user, params) + (
+            f"|{self.lists_version}" if self.lists_version else ""
+        )
         ideas = _idea_queryset(self.request.user)
         if campaign := params.get("campaign"):
             if not (campaign.isascii() and campaign.isdigit()) or int(campaign) > MAX_ID:
@@ -268,6 +273,7 @@ class IdeaListView(generics.ListCreateAPIView[Idea]):
         version, cached = list_cache.page_get(key)
         if cached is not None:
             return _page_response(request, cached)
+        self.lists_version = version
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         assert page is not None
         assert self.paginator is not None

@@ -29,6 +29,16 @@ def test_a_support_shows_in_the_next_response(site, customer):
     assert listed(visitor)[idea.pk]["supporters"] == 1
 
 
+def test_a_new_idea_shows_in_the_next_responses_rows_and_total(site, product_manager):
+    first = IdeaFactory()
+    pending = IdeaFactory(campaign=first.campaign, status=Idea.Status.PENDING)
+    visitor = api_client_for(None)
+    assert visitor.get(LIST).json()["count"] == 1
+    services.idea_moderate(idea=pending, moderator=product_manager, decision="publish")
+    body = visitor.get(LIST).json()
+    assert body["count"] == len(body["results"]) == 2
+
+
 def test_a_withdrawal_shows_in_the_next_response(site, customer):
     idea = IdeaFactory()
     supporter = api_client_for(customer)
