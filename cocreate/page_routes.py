@@ -14,12 +14,9 @@ filled in, exactly as Wagtail caches it on the request itself.
 from __future__ import annotations
 
 import copy
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,6 +26,7 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from cocreate.models import SiteSettings
+from cocreate.versions import version_current, version_replace
 
 VERSION_KEY = "page-routes-version"
 ROUTES_MAX = 5000  # per process; past it the table starts again (paths are few, but a crawler can make many)
@@ -49,20 +47,12 @@ _routes: dict[tuple[str, str, str], _Route] = {}
 
 
 def page_routes_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if isinstance(version, str):
-        return version
-    cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-    version = cache.get(VERSION_KEY)
-    # With the cache unreachable nothing can be shared: a fresh version each time means routing every request.
-    return version if isinstance(version, str) else uuid.uuid4().hex
+    return version_current(VERSION_KEY)
 
 
 def page_routes_invalidate() -> None:
-    """Make every process route again. Also after commit: a process that routed between this call and the commit
-    would otherwise keep what it saw before the change under the new version."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+    """Make every process route again (see ``cocreate.versions``)."""
+    version_replace(VERSION_KEY)
 
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:

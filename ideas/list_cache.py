@@ -8,10 +8,9 @@ such key, and with it the version of the idea lists it was built from. Every wri
 comment counted; a tag or a creator's name changed) calls ``idea_lists_changed``, which replaces the version: the
 next request of each key builds its page again. A warm page costs one cache round trip and no query.
 
-The version is replaced when the write happens and again after its commit, as ``cocreate.page_routes`` does: a
-request that built its page between the two read the data before the commit and stored it under the first new
-version, which the second replaces. The version is read before the page is built, so a page built while a write
-commits is stored under the version that write replaces.
+The version is a token of ``cocreate.versions``: replaced when the write happens and again after its commit. It
+is read before the page is built, so a page built while a write commits is stored under the version that write
+replaces.
 
 Writes through the services call ``idea_lists_changed`` themselves (their ``update()`` calls and raw SQL send no
 signals); model saves and deletes (admin, factories, tags) are caught by the receivers below. Anything else
@@ -20,19 +19,18 @@ signals); model saves and deletes (admin, factories, tags) are caught by the rec
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from taggit.models import Tag
 
 from cocreate.models import User
 from cocreate.roles import Role, has_role
+from cocreate.versions import version_current, version_replace
 from ideas.models import PUBLIC_STATUSES, Idea, IdeaCoCreator, IdeaTag, Support
 
 VERSION_KEY = "idea-lists-version"
@@ -52,21 +50,12 @@ class CachedPage:
 
 
 def idea_lists_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if isinstance(version, str):
-        return version
-    cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-    version = cache.get(VERSION_KEY)
-    # With the cache unreachable nothing can be shared: a fresh version each time means building every page.
-    return version if isinstance(version, str) else uuid.uuid4().hex
+    return version_current(VERSION_KEY)
 
 
 def idea_lists_changed() -> None:
-    """Make every cached list page stale: now, and again when the current transaction commits (outside a
-    transaction the write is committed already, and once is enough)."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    if connection.in_atomic_block:
-        transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+    """Make every cached list page stale (see ``cocreate.versions``)."""
+    version_replace(VERSION_KEY)
 
 
 def viewer_class(user: AbstractBaseUser | AnonymousUser) -> str:
