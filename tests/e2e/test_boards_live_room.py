@@ -116,18 +116,12 @@ def test_a_resync_loads_the_missed_log_before_the_live_events_that_arrive_meanwh
     assert errors == []
 
 
-def test_a_ticked_poll_option_survives_another_members_vote_arriving_before_it_is_sent(
-    browser: Browser, asgi_server: Any
-) -> None:
-    """Every event redraws the poll list: an option ticked but not yet sent stays ticked, so "Vote" sends it.
-
-    The redraw used to clear it, and "Vote" then sent nothing: the member's vote was silently never cast (the
-    board-pair journey's late poll result: the second voter's vote never reached the server).
-    """
+def _live_room_with_a_poll() -> tuple[Any, Session, Poll]:
+    """The demo data, its live session, and a poll "Which launch quarter?" (Q1, Q2) the facilitator opened."""
     people = seed_core()
     seed_demo(people=people)
     live = Session.objects.get(state=Session.State.LIVE)
-    facilitator, other = people.product_manager, people.board_member
+    facilitator = people.product_manager
     in_thread(
         lambda: board_services.poll_open(
             access=session_access(user=facilitator, session_id=live.pk),
@@ -136,8 +130,20 @@ def test_a_ticked_poll_option_survives_another_members_vote_arriving_before_it_i
             options=["Q1", "Q2"],
         )
     )
-    poll_row = Poll.objects.get(session=live)
+    return people, live, Poll.objects.get(session=live)
+
+
+def test_a_ticked_poll_option_survives_another_members_vote_arriving_before_it_is_sent(
+    browser: Browser, asgi_server: Any
+) -> None:
+    """Every event redraws the poll list: an option ticked but not yet sent stays ticked, so "Vote" sends it.
+
+    The redraw used to clear it, and "Vote" then sent nothing: the member's vote was silently never cast (the
+    board-pair journey's late poll result: the second voter's vote never reached the server).
+    """
+    people, live, poll_row = _live_room_with_a_poll()
     first, second = poll_row.options.all()
+    other = people.board_member
     errors: list[str] = []
 
     james = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
@@ -188,20 +194,9 @@ def test_a_keyboard_user_keeps_the_focus_on_a_poll_option_and_an_upvote_while_ot
 
     The redraw used to rebuild every list, and the focus fell back to the page's start.
     """
-    people = seed_core()
-    seed_demo(people=people)
-    live = Session.objects.get(state=Session.State.LIVE)
-    facilitator, li_na = people.product_manager, people.board_member
-    in_thread(
-        lambda: board_services.poll_open(
-            access=session_access(user=facilitator, session_id=live.pk),
-            user=facilitator,
-            question="Which launch quarter?",
-            options=["Q1", "Q2"],
-        )
-    )
-    poll_row = Poll.objects.get(session=live)
+    people, live, poll_row = _live_room_with_a_poll()
     first, second = poll_row.options.all()
+    li_na = people.board_member
     li_na_access = session_access(user=li_na, session_id=live.pk)
     for body in ("Is the API part of the pilot?", "Who owns the rollout?"):
         in_thread(lambda body=body: board_services.question_ask(access=li_na_access, user=li_na, body=body))
