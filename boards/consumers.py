@@ -64,12 +64,24 @@ def _rate_limit() -> tuple[int, int]:
     return int(limit), int(period)
 
 
-def _is_resume(text_data: str | None) -> bool:
+def _peek(text_data: str | None) -> dict[str, Any]:
+    """The message as a dict, before (and without) validating it; empty when it is not a JSON object."""
     try:
         message = json.loads(text_data or "")
     except ValueError:
-        return False
-    return isinstance(message, dict) and message.get("type") == "resume"
+        return {}
+    return message if isinstance(message, dict) else {}
+
+
+def _is_resume(text_data: str | None) -> bool:
+    return _peek(text_data).get("type") == "resume"
+
+
+def _refused_id(text_data: str | None) -> dict[str, str]:
+    """The refused message's ``client_msg_id``, for the error: the client keeps that message and sends it again
+    later rather than waiting for its acknowledgement until the next reconnect."""
+    client_msg_id = _peek(text_data).get("client_msg_id")
+    return {"client_msg_id": client_msg_id} if isinstance(client_msg_id, str) and len(client_msg_id) <= 64 else {}
 
 
 def _rate_limit_check(*, user: Any) -> None:
@@ -248,7 +260,7 @@ class SessionConsumer(JsonConsumer):
             if not exempt:
                 await database_sync_to_async(_rate_limit_check)(user=self.user)
         except RateLimitedError as exc:
-            await self.send_error(exc.code, exc.message)
+            await self.send_error(exc.code, exc.message, **_refused_id(text_data))
         else:
             await super().receive(text_data=text_data, bytes_data=bytes_data)
         if self.on_hold is not None:

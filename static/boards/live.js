@@ -522,6 +522,18 @@
     return message.client_msg_id;
   }
 
+  // A message the server refused as too frequent waits 3 s, then 6, 12, up to 30, and is sent again; a reconnect
+  // sends every pending message anyway.
+  var retryDelays = {};
+  function retryLater(id) {
+    var delay = Math.min((retryDelays[id] || 1500) * 2, 30000);
+    retryDelays[id] = delay;
+    setTimeout(function () {
+      if (!pending[id]) { delete retryDelays[id]; return; }
+      if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(pending[id])); }
+    }, delay);
+  }
+
   function connect() {
     if (stopped) { return; }
     setStatus("connecting", t.connecting);
@@ -542,7 +554,7 @@
         case "event":
           if (held) { held.push(m); } else { apply(m); render(); }
           break;
-        case "ack": delete pending[m.client_msg_id]; break;
+        case "ack": delete pending[m.client_msg_id]; delete retryDelays[m.client_msg_id]; break;
         case "resumed": setStatus("online", t.online); break;
         case "resync": resync(); break;
         case "presence": renderPresence(m.users); break;
@@ -551,7 +563,11 @@
           if (m.last_id > state.lastId && !held) { socket.send(JSON.stringify({type: "resume", after: state.lastId})); }
           break;
         case "error":
-          if (m.client_msg_id) { delete pending[m.client_msg_id]; }
+          if (m.code === "rate_limited" && pending[m.client_msg_id]) {
+            retryLater(m.client_msg_id);  // refused for now, not for good: it is sent again, later
+          } else if (m.client_msg_id) {
+            delete pending[m.client_msg_id];
+          }
           toast(m.message);
           break;
       }

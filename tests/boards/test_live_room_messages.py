@@ -224,8 +224,12 @@ async def test_a_flooding_member_is_rate_limited(room):
     for i in range(3):
         await member.send_json_to({"type": "reaction.add", "emoji": "👍", "client_msg_id": f"r{i}"})
         await receive_until(member, "ack")
+    await member.send_json_to({"type": "reaction.add", "emoji": "👍", "client_msg_id": "r3"})
+    refused = await receive_until(member, "error")
+    # The refused message is named, so the client keeps it and sends it again later (not only at a reconnect).
+    assert (refused["code"], refused["client_msg_id"]) == ("rate_limited", "r3")
     await member.send_json_to({"type": "reaction.add", "emoji": "👍"})
-    assert (await receive_until(member, "error"))["code"] == "rate_limited"
+    assert "client_msg_id" not in await receive_until(member, "error")
     assert await SessionEvent.objects.acount() == 3
     await close_all(member, peer, host)
 

@@ -273,3 +273,29 @@ def test_a_half_typed_question_keeps_its_text_and_caret_while_others_redraw_the_
     expect(james.locator("#question-list")).to_contain_text("Could we pilot this in Q3", timeout=5000)
     assert Question.objects.filter(session=live, author=people.board_member2, body="Could we pilot this in Q3").exists()
     assert errors == []
+
+
+def test_chat_messages_refused_as_too_frequent_are_sent_again_and_arrive_once(
+    browser: Browser, asgi_server: Any, settings: Any
+) -> None:
+    """A member who types faster than the rate limit allows sees the warning, and every message still arrives,
+    once: the refused ones are kept and sent again a few seconds later, not only at the next reconnect."""
+    settings.BOARDS_WS_RATE_LIMIT = (3, 3)
+    people = seed_core()
+    seed_demo(people=people)
+    live = Session.objects.get(state=Session.State.LIVE)
+    errors: list[str] = []
+    li_na = _open_room(browser, asgi_server, people.board_member.email, live.pk, errors)
+    james = _open_room(browser, asgi_server, people.board_member2.email, live.pk, errors)
+
+    bodies = [f"Point number {n}" for n in range(1, 7)]
+    for body in bodies:
+        li_na.fill("#chat-input", body)
+        li_na.get_by_test_id("chat-send").click()
+    expect(li_na.locator("#toast")).to_be_visible(timeout=5000)
+    log = james.get_by_test_id("chat-log")
+    for body in bodies:
+        expect(log).to_contain_text(body, timeout=20000)
+    text = log.inner_text()
+    assert [text.count(body) for body in bodies] == [1] * 6
+    assert errors == []
