@@ -83,6 +83,19 @@ def in_thread(action: Any) -> None:
     worker.join()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """On SQLite the browser tests use a database file, as ``make run`` does. The ASGI server answers from its own
+    thread, and SQLite's shared in-memory test database locks whole tables between connections at once instead
+    of waiting (seen: the full-text index failing with "vtable constructor failed" while the test wrote)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        database.setdefault("TEST", {})["NAME"] = str(settings.VAR_DIR / "test-e2e.sqlite3")
+
+
 @pytest.fixture
 def asgi_server(transactional_db: None) -> Iterator[AsgiServer]:
     """The platform as production serves it, pages and WebSockets on one server (Django's ``asgi_server`` speaks
