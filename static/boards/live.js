@@ -212,14 +212,28 @@
 
   // The safety net under the patching: a node that had to move (a question that overtook another) loses focus
   // in the browser; give it back, with the caret or selection of a text field, without scrolling.
+  // A node that is gone for good (the "Approve" of a question just approved, a hidden question) hands the focus
+  // to what is left nearest to it: a control of the same item, else the list it was in.
   function keepingFocus(redraw) {
     var active = document.activeElement;
     var key = active ? active.getAttribute("data-focus") : null;
+    var holder = active && active.closest ? active.closest("[data-key]") : null;
+    var holderKey = holder ? holder.getAttribute("data-key") : null;
+    var box = active && active.closest ? active.closest("[id]") : null;
+    var boxId = box ? box.id : null;
     var typing = active && /^(TEXTAREA|INPUT)$/.test(active.tagName) && typeof active.selectionStart === "number";
     var selection = typing ? [active.selectionStart, active.selectionEnd, active.selectionDirection] : null;
     redraw();
     if (!active || active === document.body || document.activeElement === active) { return; }
     var target = active.isConnected ? active : (key ? document.querySelector('[data-focus="' + key + '"]') : null);
+    if (!target && holderKey) {
+      var same = document.querySelector('[data-key="' + holderKey + '"]');
+      target = same ? same.querySelector("[data-focus]:not([disabled])") : null;
+    }
+    if (!target && boxId && document.getElementById(boxId)) {
+      target = document.getElementById(boxId);
+      if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+    }
     if (!target) { return; }
     target.focus({preventScroll: true});
     if (selection && target.setSelectionRange) { target.setSelectionRange(selection[0], selection[1], selection[2]); }

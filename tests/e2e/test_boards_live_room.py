@@ -275,6 +275,41 @@ def test_a_half_typed_question_keeps_its_text_and_caret_while_others_redraw_the_
     assert errors == []
 
 
+def test_a_facilitators_focus_stays_in_the_question_list_when_the_button_they_pressed_goes_away(
+    browser: Browser, asgi_server: Any
+) -> None:
+    """The facilitator approves a question from the keyboard: "Approve" is gone after the redraw, so the focus
+    moves to another control of the same question; hiding the question removes it all, so the focus goes to the
+    question list. Before, it fell back to the start of the page both times."""
+    people = seed_core()
+    seed_demo(people=people)
+    live = Session.objects.get(state=Session.State.LIVE)
+    live.moderate_questions = True
+    live.save(update_fields=["moderate_questions"])
+    errors: list[str] = []
+    host = _open_room(browser, asgi_server, people.product_manager.email, live.pk, errors)
+    in_thread(
+        lambda: board_services.question_ask(
+            access=session_access(user=people.board_member, session_id=live.pk),
+            user=people.board_member,
+            body="Can the pilot start in March?",
+        )
+    )
+    question = Question.objects.get(session=live, body="Can the pilot start in March?")
+    approve = host.locator(f'[data-focus="question-{question.pk}-approve"]')
+    expect(approve).to_be_visible(timeout=5000)
+    approve.focus()
+    host.keyboard.press("Enter")
+    expect(host.locator(f'[data-focus="question-{question.pk}-approve"]')).to_have_count(0, timeout=5000)
+    assert host.evaluate("document.activeElement.closest('[data-key]')?.dataset.key") == f"question-{question.pk}"
+
+    host.locator(f'[data-focus="question-{question.pk}-hide"]').focus()
+    host.keyboard.press("Enter")
+    expect(host.locator(f'[data-key="question-{question.pk}"]')).to_have_count(0, timeout=5000)
+    assert host.evaluate("document.activeElement.id") == "question-list"
+    assert errors == []
+
+
 def test_chat_messages_refused_as_too_frequent_are_sent_again_and_arrive_once(
     browser: Browser, asgi_server: Any, settings: Any
 ) -> None:
