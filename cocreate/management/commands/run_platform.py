@@ -42,6 +42,7 @@ class Command(BaseCommand):
                 "Several ASGI processes need REDIS_URL: the in-process channel layer cannot reach across processes."
             )
         started = time.monotonic()
+        self._default_site_url(options)
         call_command("compile_translations", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
         call_command("migrate", interactive=False, verbosity=0)
         if not settings.DEBUG:
@@ -51,6 +52,18 @@ class Command(BaseCommand):
         processes = self._start(options)
         self._print_banner(options, time.monotonic() - started)
         self._supervise(processes)
+
+    def _default_site_url(self, options: dict[str, Any]) -> None:
+        """Links in e-mails and the admin point at the address this command serves, unless ``SITE_URL`` names
+        another (a proxy in front). The children inherit it through the environment."""
+        if "SITE_URL" in os.environ:
+            return
+        every_interface = ("0.0.0.0", "::", "")  # noqa: S104  (compared with, not bound to)
+        host = "127.0.0.1" if options["host"] in every_interface else options["host"]
+        url = f"http://{host}:{options['port']}"
+        os.environ["SITE_URL"] = url
+        settings.SITE_URL = url
+        settings.WAGTAILADMIN_BASE_URL = url
 
     def _start(self, options: dict[str, Any]) -> dict[str, subprocess.Popen[bytes]]:
         python = sys.executable
