@@ -29,7 +29,6 @@ from boards.api import IdeaOutcomesSerializer, idea_outcomes_data
 from boards.selectors import idea_outcomes
 from cocreate.errors import NotFoundError
 from cocreate.models import User
-from cocreate.page_routes import page_routes_version
 from cocreate.roles import Role, has_role
 from cocreate.sanitize import clean_html
 from ideas import list_cache, selectors, services
@@ -342,33 +341,13 @@ def _idea_for(request: Request, pk: int) -> Idea:
     return idea
 
 
-CAMPAIGNS_MAX = 1000  # per process; past it the table starts again
-
-
-_campaigns: dict[int, tuple[str, IdeaCampaignPage | None]] = {}
-
-
-def _campaign(campaign_id: int) -> IdeaCampaignPage | None:
-    """The campaign page, kept per process against ``cocreate.page_routes``' version, which every page save,
-    publish, move or delete replaces (a campaign's settings and organisations are saved with its page). Saves
-    the page join and parsing the milestones on every support."""
-    version = page_routes_version()
-    found = _campaigns.get(campaign_id)
-    if found is None or found[0] != version:
-        found = (version, IdeaCampaignPage.objects.filter(pk=campaign_id).first())
-        if len(_campaigns) >= CAMPAIGNS_MAX:
-            _campaigns.clear()
-        _campaigns[campaign_id] = found
-    return found[1]
-
-
 def _supportable_idea_for(request: Request, pk: int) -> Idea:
     """``_idea_for`` for supporting and withdrawing: only the columns those need, and the campaign from the
     process's table."""
     idea = Idea.objects.only("id", "status", "creator_id", "campaign_id").filter(pk=pk).first()
     if idea is None or not selectors.can_see_idea(idea=idea, user=request.user):
         raise NotFoundError("This idea does not exist.")
-    campaign = _campaign(idea.campaign_id)
+    campaign = selectors.campaign_kept(campaign_id=idea.campaign_id)
     if campaign is None:
         raise NotFoundError("This idea does not exist.")
     idea.campaign = campaign
