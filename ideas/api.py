@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone, translation
 from django.utils.html import format_html
@@ -27,10 +27,12 @@ from rest_framework.views import APIView
 
 from boards.api import IdeaOutcomesSerializer, idea_outcomes_data
 from boards.selectors import idea_outcomes
+from cocreate import authentication, page_routes
 from cocreate.errors import NotFoundError
 from cocreate.models import User
 from cocreate.roles import Role, has_role
 from cocreate.sanitize import clean_html
+from cocreate.versions import versions_prefetched
 from ideas import list_cache, selectors, services
 from ideas.models import Comment, Idea, IdeaCampaignPage, Support
 from ideas.paginators import IdeaPagination
@@ -396,6 +398,12 @@ class SupportView(APIView):
     """Support an idea (POST) or withdraw (DELETE); both are idempotent and answer with the count."""
 
     permission_classes = [IsAuthenticated]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # A support checks two per-process tables, the API tokens' and the campaigns': their versions in one
+        # cache round trip (``cocreate.versions``).
+        with versions_prefetched(authentication.VERSION_KEY, page_routes.VERSION_KEY):
+            return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(request=SupportSerializer, responses={200: SupportResponse, 201: SupportResponse})
     def post(self, request: Request, pk: int) -> Response:
