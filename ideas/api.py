@@ -346,7 +346,7 @@ def _idea_for(request: Request, pk: int) -> Idea:
 def _supportable_idea_for(request: Request, pk: int) -> Idea:
     """``_idea_for`` for supporting and withdrawing: only the columns those need, and the campaign from the
     process's table."""
-    idea = Idea.objects.only("id", "status", "creator_id", "campaign_id").filter(pk=pk).first()
+    idea = selectors.idea_for_support(idea_id=pk)
     if idea is None or not selectors.can_see_idea(idea=idea, user=request.user):
         raise NotFoundError("This idea does not exist.")
     campaign = selectors.campaign_kept(campaign_id=idea.campaign_id)

@@ -50,6 +50,15 @@ def campaign_kept(*, campaign_id: int) -> IdeaCampaignPage | None:
     return found[1]
 
 
+def idea_for_support(*, idea_id: int) -> Idea | None:
+    """The idea with only the columns supporting and withdrawing read (id, status, creator, campaign), or None.
+    Written out: the ORM built this query in twice the CPU time of running it, on every support."""
+    if not 0 < idea_id < 2**63:
+        return None
+    sql = f"SELECT id, status, creator_id, campaign_id FROM {Idea._meta.db_table} WHERE id = %s"  # noqa: S608
+    return next(iter(Idea.objects.raw(sql, [idea_id])), None)
+
+
 def public_figures() -> tuple[int, int]:
     """``(ideas, supporters)``: ideas that were published (and not merged away), and distinct people
     whose support counts on them."""
