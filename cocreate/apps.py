@@ -9,7 +9,10 @@ class CocreateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from cocreate.authentication import receivers_connect
         from cocreate.signals import after_migrate
+
+        receivers_connect()
 
         # Connected to the last app that migrates, so that every permission and Wagtail table exists.
         post_migrate.connect(after_migrate, dispatch_uid="cocreate-after-migrate")

@@ -22,18 +22,36 @@ def _warn(operation: str, exc: Exception) -> None:
     logger.warning("cache %s failed, Redis unreachable: %s", operation, exc)
 
 
+# Connection pools by server and options, for the whole process: see ``SharedClientRedisCacheClient``.
+_pools: dict[tuple[str, str], Any] = {}
+
+
 class SharedClientRedisCacheClient(RedisCacheClient):
     """Django's client builds a new ``redis.Redis`` for every cache call, and building one (its table of response
     callbacks) cost about 1 ms of CPU per call on this project's machine, more than the round trip. One client per
     connection pool does the same: a ``redis.Redis`` is safe to share between threads (its pool hands each command
-    a connection of its own)."""
+    a connection of its own).
+
+    The pools are kept for the process, not per cache object: Django makes a cache object per thread and, under
+    ASGI, per request (``caches`` is context-local), so a pool of its own meant a new Redis connection on every
+    request, opened (TCP, then ``CLIENT SETINFO``, whose library version redis-py reads from the package metadata)
+    and dropped again, about 1 ms of CPU per request. A pool is safe to share between threads, and after a fork
+    it opens new connections by itself."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[Any, Any] = {}
 
+    def _get_connection_pool(self, write: bool) -> Any:
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
+        key = (self._servers[index], repr(sorted(self._pool_options.items())))  # type: ignore[attr-defined]
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools.setdefault(key, super()._get_connection_pool(write))  # type: ignore[misc]
+        return pool
+
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+        pool = self._get_connection_pool(write)
         client = self._clients.get(pool)
         if client is None:
             client = self._clients[pool] = self._client(connection_pool=pool)  # type: ignore[attr-defined]

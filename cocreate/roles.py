@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import models
@@ -61,17 +62,29 @@ ROLE_PAGE_PERMISSIONS: dict[Role, list[str]] = {
 }
 
 
+def roles_remember(user: AbstractBaseUser | AnonymousUser, names: Iterable[str]) -> None:
+    """Keep ``user``'s role (group) names on this user object, for ``has_role``: set by whoever read them with
+    the user (the API token authentication) or by ``has_role`` on first use. Only for as long as the object
+    lives, one request."""
+    user._role_names = frozenset(names)  # type: ignore[union-attr]
+
+
+def roles_forget(user: AbstractBaseUser | AnonymousUser) -> None:
+    """Drop the role names kept on this user object (after its roles changed): ``has_role`` reads them again."""
+    user.__dict__.pop("_role_names", None)
+
+
 def has_role(user: AbstractBaseUser | AnonymousUser, role: Role) -> bool:
     """True for an active user in the role's group; superusers hold every role."""
     if not user.is_authenticated or not user.is_active:
         return False
     if getattr(user, "is_superuser", False):
         return True
-    cached: set[str] | None = getattr(user, "_role_names", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-        user._role_names = cached  # type: ignore[attr-defined]
-    return GROUP_NAMES[role] in cached
+    names: frozenset[str] | None = getattr(user, "_role_names", None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
+        roles_remember(user, names)
+    return GROUP_NAMES[role] in names
 
 
 def is_staff_role(user: AbstractBaseUser | AnonymousUser) -> bool:

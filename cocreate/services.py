@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from cocreate.models import HomePage, Organisation, User
-from cocreate.roles import GROUP_NAMES, ROLE_PAGE_PERMISSIONS, ROLE_PERMISSIONS, Role
+from cocreate.roles import GROUP_NAMES, ROLE_PAGE_PERMISSIONS, ROLE_PERMISSIONS, Role, roles_forget
 
 
 def roles_sync() -> None:
@@ -41,8 +41,7 @@ def roles_sync() -> None:
 def role_grant(*, user: User, role: Role) -> None:
     group, _ = Group.objects.get_or_create(name=GROUP_NAMES[role])
     user.groups.add(group)
-    if hasattr(user, "_role_names"):
-        del user._role_names
+    roles_forget(user)
 
 
 def organisation_for_email(email: str) -> Organisation | None:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone, translation
 from django.utils.html import format_html
@@ -27,11 +27,12 @@ from rest_framework.views import APIView
 
 from boards.api import IdeaOutcomesSerializer, idea_outcomes_data
 from boards.selectors import idea_outcomes
+from cocreate import authentication, page_routes
 from cocreate.errors import NotFoundError
 from cocreate.models import User
-from cocreate.page_routes import page_routes_version
 from cocreate.roles import Role, has_role
 from cocreate.sanitize import clean_html
+from cocreate.versions import versions_prefetched
 from ideas import list_cache, selectors, services
 from ideas.models import Comment, Idea, IdeaCampaignPage, Support
 from ideas.paginators import IdeaPagination
@@ -342,33 +343,13 @@ def _idea_for(request: Request, pk: int) -> Idea:
     return idea
 
 
-CAMPAIGNS_MAX = 1000  # per process; past it the table starts again
-
-
-_campaigns: dict[int, tuple[str, IdeaCampaignPage | None]] = {}
-
-
-def _campaign(campaign_id: int) -> IdeaCampaignPage | None:
-    """The campaign page, kept per process against ``cocreate.page_routes``' version, which every page save,
-    publish, move or delete replaces (a campaign's settings and organisations are saved with its page). Saves
-    the page join and parsing the milestones on every support."""
-    version = page_routes_version()
-    found = _campaigns.get(campaign_id)
-    if found is None or found[0] != version:
-        found = (version, IdeaCampaignPage.objects.filter(pk=campaign_id).first())
-        if len(_campaigns) >= CAMPAIGNS_MAX:
-            _campaigns.clear()
-        _campaigns[campaign_id] = found
-    return found[1]
-
-
 def _supportable_idea_for(request: Request, pk: int) -> Idea:
     """``_idea_for`` for supporting and withdrawing: only the columns those need, and the campaign from the
     process's table."""
-    idea = Idea.objects.only("id", "status", "creator_id", "campaign_id").filter(pk=pk).first()
+    idea = selectors.idea_for_support(idea_id=pk)
     if idea is None or not selectors.can_see_idea(idea=idea, user=request.user):
         raise NotFoundError("This idea does not exist.")
-    campaign = _campaign(idea.campaign_id)
+    campaign = selectors.campaign_kept(campaign_id=idea.campaign_id)
     if campaign is None:
         raise NotFoundError("This idea does not exist.")
     idea.campaign = campaign
@@ -417,6 +398,12 @@ class SupportView(APIView):
     """Support an idea (POST) or withdraw (DELETE); both are idempotent and answer with the count."""
 
     permission_classes = [IsAuthenticated]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # A support checks two per-process tables, the API tokens' and the campaigns': their versions in one
+        # cache round trip (``cocreate.versions``).
+        with versions_prefetched(authentication.VERSION_KEY, page_routes.VERSION_KEY):
+            return super().dispatch(request, *args, **kwargs)
 
     @extend_schema(request=SupportSerializer, responses={200: SupportResponse, 201: SupportResponse})
     def post(self, request: Request, pk: int) -> Response:

@@ -212,6 +212,16 @@ def test_an_unknown_idea_is_a_json_404(site):
     assert response.json()["code"] == "not_found"
 
 
+@pytest.mark.parametrize("pk", [999999, 2**63, 10**30])
+def test_supporting_or_withdrawing_an_unknown_idea_is_a_json_404(site, customer, pk):
+    client = api_client_for(customer)
+    for response in (
+        client.post(f"/api/ideas/{pk}/support/", {}, format="json"),
+        client.delete(f"/api/ideas/{pk}/support/"),
+    ):
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
 @pytest.mark.parametrize(
     ("role", "expected"),
     [

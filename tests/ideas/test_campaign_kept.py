@@ -1,4 +1,5 @@
-"""Supporting through the API keeps each idea's campaign per process, and a changed campaign is read again at once."""
+"""Each process keeps the campaigns it has read (``ideas.selectors.campaign_kept``), and a changed campaign is read
+again at once: by the selector, and so by the next support through the API."""
 
 from __future__ import annotations
 
@@ -7,8 +8,26 @@ from django.test.utils import CaptureQueriesContext
 
 from cocreate.models import User
 from ideas.models import IdeaCampaignPage
+from ideas.selectors import campaign_kept
 from tests.conftest import api_client_for
 from tests.ideas.factories import IdeaFactory, campaign_create
+
+
+def test_a_kept_campaign_costs_no_query_until_a_page_changes(site):
+    campaign = campaign_create(parent=site)
+    with CaptureQueriesContext(connection) as queries:
+        first = campaign_kept(campaign_id=campaign.pk)
+        again = campaign_kept(campaign_id=campaign.pk)
+    assert (first, again, len(queries)) == (campaign, campaign, 1)
+    campaign.title = "Renamed"
+    campaign.save_revision().publish()
+    with CaptureQueriesContext(connection) as queries:
+        renamed = campaign_kept(campaign_id=campaign.pk)
+    assert (renamed.title if renamed else None, len(queries)) == ("Renamed", 1)
+
+
+def test_an_unknown_campaign_is_none(site):
+    assert campaign_kept(campaign_id=2**62) is None
 
 
 def test_a_support_costs_the_same_queries_whoever_supports_which_idea(site, customer, other_customer):
