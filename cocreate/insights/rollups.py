@@ -25,7 +25,8 @@ Digests are read before the rows they describe are written: a row committed in b
 rewrite that part again, never miss it. Each rebuild replaces its rows in one transaction, so readers see the
 old rows or the new ones, never a mix. Two rebuilds of the same rows at once (the task and a page) take turns:
 ``_rebuild_lock`` on PostgreSQL, the database write lock on SQLite; the later one replaces the earlier one's
-rows with the same numbers.
+rows with the same numbers. A table rebuilt whole is analysed at once on PostgreSQL, so the figures that join it
+are planned on its new statistics rather than on none.
 """
 
 from __future__ import annotations
@@ -91,6 +92,13 @@ def analytics_transaction() -> Iterator[None]:
                 # Room to group a million supports in memory rather than in temporary files.
                 cursor.execute("SET LOCAL work_mem = '64MB'")
         yield
+
+
+def _analyze(*models: type[Model]) -> None:
+    """Refresh the planner's statistics of tables just rewritten whole (PostgreSQL; SQLite plans without)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(_table(model) for model in models)}")
 
 
 # A prime below 2**31: each term of a mixed sum stays below 2**62, and the sums of a few million terms stay exact
@@ -272,7 +280,7 @@ def activity_months_ensure(
     months: list[str], *, now: datetime.datetime | None = None, max_age: datetime.timedelta | None = None
 ) -> int:
     """Rebuild the months of ``months`` (``YYYY-MM``) that were never built, or (with ``max_age``) whose last
-    build is older than that. Returns how many months were rebuilt."""
+    build is older than that. Returns how many months were rebuilt (the tables are analysed afterwards)."""
     now = now or timezone.now()
     firsts = [month_start(month) for month in months]
     built = dict(RollupRefresh.objects.filter(name=ACTIVITY, month__in=firsts).values_list("month", "refreshed_at"))
@@ -282,6 +290,8 @@ def activity_months_ensure(
         if last is None or (max_age is not None and now - last > max_age):
             activity_month_rebuild(first=first, now=now)
             rebuilt += 1
+    if rebuilt:
+        _analyze(ActivityMonth, BoardActivityMonth)
     return rebuilt
 
 
@@ -289,7 +299,7 @@ def activity_months_refresh(months: list[str], *, now: datetime.datetime | None 
     """The scheduled part for the months of ``months``: rebuild those never built and those whose own source
     rows changed since they were built; the month in progress and the one before also when what the rows read
     beside them changed, older months also once their build is older than ``SETTLED_MAX_AGE``. The digests are
-    read once for all the months. Returns the months rebuilt (``YYYY-MM``)."""
+    read once for all the months. Returns the months rebuilt (``YYYY-MM``); the tables are analysed afterwards."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     firsts = [month_start(month) for month in months]
@@ -315,6 +325,8 @@ def activity_months_refresh(months: list[str], *, now: datetime.datetime | None 
                 continue
         activity_month_rebuild(first=first, now=now, digest=f"{own[first]} {context}")
         rebuilt.append(month)
+    if rebuilt:
+        _analyze(ActivityMonth, BoardActivityMonth)
     return rebuilt
 
 
@@ -361,6 +373,7 @@ def idea_demand_rebuild(*, now: datetime.datetime | None = None) -> int:
         IdeaDemand.objects.all().delete()
         with connection.cursor() as cursor:
             written = _demand_write(cursor, None)
+        _analyze(IdeaDemand)
         RollupRefresh.objects.filter(name=DEMAND).delete()
         RollupRefresh.objects.create(name=DEMAND, month=None, refreshed_at=now)
     return written
@@ -408,6 +421,7 @@ def board_ideas_rebuild(*, now: datetime.datetime | None = None) -> int:
         BoardIdea.objects.all().delete()
         with connection.cursor() as cursor:
             written = _board_ideas_write(cursor, None)
+        _analyze(BoardIdea)
         RollupRefresh.objects.filter(name=BOARD_IDEAS).delete()
         RollupRefresh.objects.create(name=BOARD_IDEAS, month=None, refreshed_at=now)
     return written
@@ -467,7 +481,7 @@ def _ideas_context_digest() -> str:
 
 def idea_rollups_refresh(*, now: datetime.datetime | None = None, whole: bool = False) -> dict[str, Any]:
     """Bring ``BoardIdea`` and ``IdeaDemand`` up to date: rewrite the rows of the ideas whose digest changed
-    (``_changed_idea_ids``), or rebuild both whole when ``whole`` is asked, when they never
+    (``_changed_idea_ids``), or rebuild both whole (and analyse them) when ``whole`` is asked, when they never
     were refreshed this way, when what their rows read beside the ideas changed (``_ideas_context_digest``), or
     when more than ``IDEAS_MAX_CHANGED`` ideas changed. The digests are written before the rows, in the same
     transaction. Returns ``{"whole": bool, "ideas": n}`` (``ideas``: rewritten on an incremental run)."""
@@ -499,6 +513,8 @@ def idea_rollups_refresh(*, now: datetime.datetime | None = None, whole: bool = 
                 )
                 _board_ideas_write(cursor, changed)
                 _demand_write(cursor, changed)
+        if whole:
+            _analyze(IdeaDigest, BoardIdea, IdeaDemand)
         names = [IDEAS, BOARD_IDEAS, DEMAND]
         RollupRefresh.objects.filter(name__in=names).delete()
         RollupRefresh.objects.bulk_create(
@@ -601,6 +617,8 @@ def response_waits_refresh(*, now: datetime.datetime | None = None, whole: bool 
                     params,
                 )
                 written += cursor.rowcount
+        if whole:
+            _analyze(ResponseWait)
         names = [WAITS, WAITS_WHOLE] if whole else [WAITS]
         RollupRefresh.objects.filter(name__in=names).delete()
         RollupRefresh.objects.bulk_create([RollupRefresh(name=name, month=None, refreshed_at=now) for name in names])

@@ -7,6 +7,8 @@ import datetime
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.db import connection
 
 from cocreate.insights import rollups, selectors
 from cocreate.models import (
@@ -15,6 +17,7 @@ from cocreate.models import (
     BoardIdea,
     IdeaDemand,
     IdeaDigest,
+    ResponseWait,
     RollupRefresh,
     SessionPresence,
 )
@@ -151,3 +154,18 @@ def test_the_boards_ideas_and_demand_are_rebuilt_whole_when_what_every_row_reads
     ideas_rows = {name: rows for name, rows in _rows().items() if name in ("board ideas", "demand")}
     rebuilt = _rebuilt_from_nothing()
     assert ideas_rows == {"board ideas": rebuilt["board ideas"], "demand": rebuilt["demand"]}
+
+
+def _analysed(model: type[Any]) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_stats WHERE tablename = %s", [model._meta.db_table])
+        (columns,) = cursor.fetchone()
+    return bool(columns)
+
+
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="planner statistics are PostgreSQL's; CI runs this there")
+def test_the_tables_rebuilt_whole_are_analysed_for_the_planner(world: World) -> None:
+    tables = (ActivityMonth, BoardActivityMonth, BoardIdea, IdeaDemand, IdeaDigest, ResponseWait)
+    assert not any(_analysed(model) for model in tables)
+    rollups.rollups_refresh(RANGE.months(), now=FIRST_RUN)
+    assert all(_analysed(model) for model in tables)
