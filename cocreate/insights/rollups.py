@@ -11,11 +11,12 @@ what each part read when it was last written:
   supports) differs from the live one, including new and deleted ideas; rebuilt whole when what every row reads
   beside the idea's own supports changed (people's organisation, organisations' tier and revenue, board
   memberships) or more than ``IDEAS_MAX_CHANGED`` ideas changed.
-- ``ActivityMonth`` (participation) and ``BoardActivityMonth`` (the same per board): a month is rebuilt when
-  its own source rows (ideas, supports, comments, presence) changed. What the rows read beside them (tiers,
-  staff, ideas' campaigns, sessions' boards, ``BoardIdea``) is picked up by the month in progress and the one
-  before at once, by older months once a day (``SETTLED_MAX_AGE``), as the month rows keep the tiers of when
-  they were built.
+- ``ActivityMonth`` (participation) and ``BoardActivityMonth`` (the same per board), a month at a time: the
+  month in progress and the one before are checked on every run, older months once a day
+  (``SETTLED_MAX_AGE``); a month checked is rebuilt only if its own source rows (ideas, supports, comments,
+  presence) or what its rows read beside them (tiers, staff, ideas' campaigns, sessions' boards, ``BoardIdea``,
+  which supports count) changed since it was built. An older month thus keeps a withdrawn support, or the tiers of when it was built,
+  for up to a day.
 - ``ResponseWait`` (response times): one row per wait, refreshed incrementally: each run rewrites the rows of
   the ideas whose publication, first official response, status history or own row changed since the previous
   run (with ``WAITS_OVERLAP`` to spare for transactions that committed late); once a day it is rebuilt whole,
@@ -206,43 +207,43 @@ def _hash(text: str) -> str:
 
 def _month_digests(firsts: list[datetime.date]) -> dict[datetime.date, str]:
     """For each month starting on a day of ``firsts``, a digest of its own source rows: the ideas submitted, the
-    supports that count, the comments and the joins of a live room in that month (their number and the sum of
-    their ids). One grouped pass per source over the span of the months."""
-    bounds = [_month_bounds(first) for first in firsts]
+    supports (whether they count is in ``_month_context_digest``: read from the date index alone, this is 20
+    times faster on SQLite), the comments and the joins of a live room in that month (their number and the sum
+    of their ids). One query per source and month, each a range of the source's date index."""
     adapt = connection.ops.adapt_datetimefield_value
     sources: list[tuple[type[Model], str, str, list[Any]]] = [
         (Idea, "created_at", "", []),
-        (Support, "created_at", " AND counts = %s", [True]),
+        (Support, "created_at", "", []),
         (Comment, "created_at", " AND kind = %s", [Comment.Kind.COMMENT]),
         (SessionPresence, "first_joined_at", "", []),
     ]
-    parts: dict[int, list[str]] = {index: [] for index in range(len(firsts))}
+    digests = {}
     with connection.cursor() as cursor:
-        for model, at, condition, condition_params in sources:
-            whens = " ".join(f"WHEN {at} >= %s AND {at} < %s THEN {index}" for index in range(len(bounds)))
-            params: list[Any] = [adapt(value) for bound in bounds for value in bound]
-            params += [adapt(min(start for start, _end in bounds)), adapt(max(end for _start, end in bounds))]
-            cursor.execute(
-                f"SELECT b, COUNT(*), SUM(id) FROM (SELECT CASE {whens} END AS b, id FROM {_table(model)} "  # noqa: S608
-                f"WHERE {at} >= %s AND {at} < %s{condition}) x WHERE b IS NOT NULL GROUP BY b",
-                params + condition_params,
-            )
-            counted = {int(index): f"{count}:{total}" for index, count, total in cursor.fetchall()}
-            for index in parts:
-                parts[index].append(counted.get(index, "0:0"))
-    return {first: _hash("/".join(parts[index])) for index, first in enumerate(firsts)}
+        for first in firsts:
+            start, end = _month_bounds(first)
+            parts = []
+            for model, at, condition, condition_params in sources:
+                cursor.execute(
+                    f"SELECT COUNT(*), SUM(id) FROM {_table(model)} WHERE {at} >= %s AND {at} < %s{condition}",  # noqa: S608
+                    [adapt(start), adapt(end), *condition_params],
+                )
+                count, total = cursor.fetchone()
+                parts.append(f"{count}:{total or 0}")
+            digests[first] = _hash("/".join(parts))
+    return digests
 
 
 def _month_context_digest() -> str:
     """What a month's rows read beside its own source rows: people and organisations, the ideas' campaigns, the
-    sessions' boards and the boards' ideas (``BoardIdea``)."""
-    ideas, sessions, board_ideas = _table(Idea), _table(Session), _table(BoardIdea)
+    sessions' boards, the boards' ideas (``BoardIdea``) and which supports do not count (few)."""
+    ideas, sessions, board_ideas, supports = _table(Idea), _table(Session), _table(BoardIdea), _table(Support)
     sql = (
         f"SELECT (SELECT COUNT(*) FROM {ideas}), (SELECT {_mixed('id', 'campaign_id')} FROM {ideas}), "  # noqa: S608
         f"(SELECT COUNT(*) FROM {sessions}), (SELECT {_mixed('id', 'board_id')} FROM {sessions}), "
-        f"(SELECT COUNT(*) FROM {board_ideas}), (SELECT {_mixed('idea_id', 'board_id')} FROM {board_ideas})"
+        f"(SELECT COUNT(*) FROM {board_ideas}), (SELECT {_mixed('idea_id', 'board_id')} FROM {board_ideas}), "
+        f"(SELECT COUNT(*) FROM {supports} WHERE counts = %s), (SELECT SUM(id) FROM {supports} WHERE counts = %s)"
     )
-    return _hash(f"{_people_digest()}/{_digest(sql)}")
+    return _hash(f"{_people_digest()}/{_digest(sql, [False, False])}")
 
 
 def activity_month_rebuild(
@@ -296,35 +297,39 @@ def activity_months_ensure(
 
 
 def activity_months_refresh(months: list[str], *, now: datetime.datetime | None = None) -> list[str]:
-    """The scheduled part for the months of ``months``: rebuild those never built and those whose own source
-    rows changed since they were built; the month in progress and the one before also when what the rows read
-    beside them changed, older months also once their build is older than ``SETTLED_MAX_AGE``. The digests are
-    read once for all the months. Returns the months rebuilt (``YYYY-MM``); the tables are analysed afterwards."""
+    """The scheduled part for the months of ``months``. The month in progress and the one before are checked on
+    every run, older months once their last check is older than ``SETTLED_MAX_AGE``: a month checked is rebuilt
+    when its own source rows or what its rows read beside them (``_month_context_digest``) changed since it was
+    built, and otherwise marked current as of ``now``. Months never built are built. Returns the months rebuilt
+    (``YYYY-MM``); the tables are analysed afterwards."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    firsts = [month_start(month) for month in months]
-    own = _month_digests(firsts)
-    context = _month_context_digest()
     built = {
         month: (refreshed_at, digest)
-        for month, refreshed_at, digest in RollupRefresh.objects.filter(name=ACTIVITY, month__in=firsts).values_list(
-            "month", "refreshed_at", "digest"
-        )
+        for month, refreshed_at, digest in RollupRefresh.objects.filter(
+            name=ACTIVITY, month__in=[month_start(month) for month in months]
+        ).values_list("month", "refreshed_at", "digest")
     }
-    rebuilt = []
-    for month, first in zip(months, firsts, strict=True):
-        last = built.get(first)
-        if last is not None:
-            refreshed_at, digest = last
-            built_own, _space, built_context = digest.partition(" ")
-            if _max_age(first, today=today) == RECENT_MAX_AGE:
-                fresh = (built_own, built_context) == (own[first], context)
-            else:
-                fresh = built_own == own[first] and now - refreshed_at <= SETTLED_MAX_AGE
-            if fresh:
-                continue
-        activity_month_rebuild(first=first, now=now, digest=f"{own[first]} {context}")
+    due = {
+        month: first
+        for month, first in ((month, month_start(month)) for month in months)
+        if first not in built
+        or _max_age(first, today=today) == RECENT_MAX_AGE
+        or now - built[first][0] > SETTLED_MAX_AGE
+    }
+    if not due:
+        return []
+    own = _month_digests(list(due.values()))
+    context = _month_context_digest()
+    rebuilt, current = [], []
+    for month, first in due.items():
+        digest = f"{own[first]} {context}"
+        if first in built and built[first][1] == digest:
+            current.append(first)
+            continue
+        activity_month_rebuild(first=first, now=now, digest=digest)
         rebuilt.append(month)
+    RollupRefresh.objects.filter(name=ACTIVITY, month__in=current).update(refreshed_at=now)
     if rebuilt:
         _analyze(ActivityMonth, BoardActivityMonth)
     return rebuilt
