@@ -109,8 +109,8 @@ _PRIME = 2147483629
 
 def _mixed(key: str, value: str) -> str:
     """The SQL of a sum over rows that changes when ``value`` changes for any ``key`` (both integers), even when
-    two rows swap their values: each row adds ``key * (value + 1)``, both modulo ``_PRIME``. For a query run
-    with parameters (``%%`` is ``%`` there on both engines)."""
+    two rows swap their values (barring a coincidence of the modular sums): each row adds ``key * (value + 1)``,
+    both modulo ``_PRIME``. For a query run with parameters (``%%`` is ``%`` there on both engines)."""
     return f"SUM((({key}) %% {_PRIME}) * ((({value}) %% {_PRIME}) + 1) %% {_PRIME})"
 
 
