@@ -393,6 +393,26 @@ class IdeaDemand(models.Model):
         return f"{self.idea_id} ({self.tier}): {self.accounts}"
 
 
+class IdeaDigest(models.Model):
+    """What ``BoardIdea`` and ``IdeaDemand`` last read of one idea: its status, and the number and the sum of the
+    ids of its supports, all and those that count. Support ids are never reused, so a support added, withdrawn
+    or no longer counted changes the digest; the scheduled refresh rewrites the two roll-ups for the ideas whose
+    digest changed (``rollups.idea_rollups_refresh``)."""
+
+    idea = models.ForeignKey("ideas.Idea", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    status = models.CharField(max_length=20)
+    supports = models.PositiveIntegerField()
+    support_ids = models.BigIntegerField()
+    counted = models.PositiveIntegerField()
+    counted_ids = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["idea"], name="idea_digest_once")]
+
+    def __str__(self) -> str:
+        return f"{self.idea_id}: {self.supports} supports"
+
+
 class ResponseWait(models.Model):
     """One wait behind the response-time figures, kept by ``rollups.response_waits_refresh``: for ``RESPONSE``,
     an idea's publication (``at``) and the seconds to its first official response (null while it waits); for
@@ -424,6 +444,9 @@ class RollupRefresh(models.Model):
     name = models.CharField(max_length=40)
     month = models.DateField(null=True)
     refreshed_at = models.DateTimeField()
+    # What the rebuild read (``rollups``: a month's source rows, and what every row reads beside them), so that
+    # the next run can tell whether anything changed.
+    digest = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["name", "month"], name="rollup_refresh_lookup")]

@@ -14,8 +14,9 @@ Measured through Django's test client with a product manager's session (median o
 - insights (cold): the page right after the cache is emptied, every figure computed from the database (the
   heaviest from the roll-ups the scheduled task keeps, as in production); the same for a part-month range (the
   15th of the first month to the 10th of the last finished one) and for the benchmark board;
-- the scheduled refresh (roll-ups rebuilt from nothing, then a steady-state run, then the response waits alone:
-  incremental after 100 new official responses, and from nothing), each figure alone, a CSV export, and the
+- the scheduled refresh (roll-ups rebuilt from nothing, then a run with nothing changed, a run after 100 new
+  supports and 20 withdrawn, then the response waits alone: incremental after 100 new official responses, and
+  from nothing), each figure alone, a CSV export, and the
   heaviest figures computed from the source tables without roll-ups, for the default, part-month and board
   filters.
 """
@@ -64,6 +65,7 @@ from cocreate.models import (  # noqa: E402
     BoardActivityMonth,
     BoardIdea,
     IdeaDemand,
+    IdeaDigest,
     ResponseWait,
     RollupRefresh,
     SessionPresence,
@@ -230,15 +232,18 @@ def main() -> None:
     board = dataclasses.replace(filters, board_id=Board.objects.get(name="Benchmark board").pk)
 
     timed = {}
-    for label, action in (
-        ("refresh task, roll-ups from scratch", lambda: (_rollups_clear(), figures.figures_refresh())),
-        ("refresh task, right after (figures only)", figures.figures_refresh),
-        ("refresh task, 15 min later (+ recent months, demand)", _refresh_later),
-        ("boards' ideas (BoardIdea), rebuilt", rollups.board_ideas_rebuild),
-        ("response waits, incremental (100 new responses)", _waits_incremental),
-        ("response waits, incremental (nothing new)", _waits_again),
-        ("response waits, from nothing", lambda: rollups.response_waits_refresh(whole=True)),
+    for label, action, setup in (
+        ("refresh task, roll-ups from scratch", figures.figures_refresh, _rollups_clear),
+        ("refresh task, right after (figures only)", figures.figures_refresh, None),
+        ("refresh task, 15 min later (nothing changed)", _refresh_later, None),
+        ("roll-ups, 20 min later (100 supports, 20 withdrawn)", _refresh_after_changes, _support_changes),
+        ("boards' ideas (BoardIdea), rebuilt", rollups.board_ideas_rebuild, None),
+        ("response waits, incremental (100 new responses)", _waits_incremental, None),
+        ("response waits, incremental (nothing new)", _waits_again, None),
+        ("response waits, from nothing", lambda: rollups.response_waits_refresh(whole=True), None),
     ):
+        if setup:
+            setup()  # untimed
         started = time.perf_counter()
         action()
         timed[label] = (time.perf_counter() - started) * 1000
@@ -309,14 +314,37 @@ def _waits_incremental() -> None:
 
 
 def _refresh_later() -> None:
-    """What every beat run does: the month in progress and the one before rebuilt, demand rebuilt, figures."""
+    """What a beat run does when nothing changed since the previous one: the digests read, no roll-up rewritten
+    (the response waits of the ideas saved within the overlap excepted), then the figures."""
     filters = InsightFilters.default()
-    rollups.rollups_refresh(filters.months(), now=timezone.now() + timedelta(minutes=15))
+    print(
+        f"refresh 15 min later: {rollups.rollups_refresh(filters.months(), now=timezone.now() + timedelta(minutes=15))}"
+    )
     figures.figures_refresh(filters)
 
 
+def _refresh_after_changes() -> None:
+    """The roll-ups' refresh after ``_support_changes`` (the ideas touched and two months rewritten)."""
+    result = rollups.rollups_refresh(InsightFilters.default().months(), now=timezone.now() + timedelta(minutes=20))
+    print(f"refresh after changes: {result}")
+
+
+def _support_changes() -> None:
+    """100 new supports of the latest ideas, and 20 supports of last month withdrawn."""
+    last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+    users = list(User.objects.filter(email__startswith="bench").order_by("-pk").values_list("pk", flat=True)[:100])
+    ideas = list(Idea.objects.filter(campaign__slug=CAMPAIGN).order_by("-pk").values_list("pk", flat=True)[:100])
+    Support.objects.bulk_create(
+        [Support(idea_id=idea, user_id=user) for idea, user in zip(ideas, users, strict=True)], ignore_conflicts=True
+    )
+    withdrawn = Support.objects.filter(
+        created_at__date__gte=last_month.replace(day=1), created_at__date__lte=last_month
+    ).order_by("pk")[:20]
+    Support.objects.filter(pk__in=list(withdrawn.values_list("pk", flat=True))).delete()
+
+
 def _rollups_clear() -> None:
-    for model in (ActivityMonth, BoardActivityMonth, BoardIdea, IdeaDemand, ResponseWait, RollupRefresh):
+    for model in (ActivityMonth, BoardActivityMonth, BoardIdea, IdeaDemand, IdeaDigest, ResponseWait, RollupRefresh):
         model.objects.all().delete()
 
 

@@ -85,6 +85,7 @@ def _waiting_on_advisory_lock() -> int:
 REFRESHES: dict[str, Callable[[], object]] = {
     "activity month": lambda: rollups.activity_month_rebuild(first=JANUARY),
     "demand": lambda: rollups.idea_demand_rebuild(),
+    "boards' ideas and demand, incremental": lambda: rollups.idea_rollups_refresh(),
     "response waits, from nothing": lambda: rollups.response_waits_refresh(whole=True),
     "response waits, incremental": lambda: rollups.response_waits_refresh(),
 }

@@ -7,7 +7,7 @@ import datetime
 
 from cocreate.insights import rollups, selectors
 from cocreate.insights.selectors import InsightFilters
-from cocreate.models import ActivityMonth, BoardIdea, RollupRefresh
+from cocreate.models import ActivityMonth, BoardIdea, Organisation, RollupRefresh
 from ideas.models import Idea, Support
 from tests.boards.factories import MembershipFactory
 from tests.insights.conftest import RANGE, World, _idea, _support, at
@@ -101,7 +101,9 @@ def test_a_month_rolled_up_again_picks_up_a_withdrawn_support(world: World) -> N
     assert (january["active_members"], january["supports"]) == (1, 0)
 
 
-def test_the_refresh_rebuilds_recent_months_every_run_and_settled_ones_daily(world: World) -> None:
+def test_the_refresh_checks_recent_months_every_run_and_settled_ones_daily_and_rebuilds_those_that_changed(
+    world: World,
+) -> None:
     months = RANGE.months()
     first_run = at("2026-03-20 10:00")
 
@@ -109,21 +111,38 @@ def test_the_refresh_rebuilds_recent_months_every_run_and_settled_ones_daily(wor
         rows = RollupRefresh.objects.filter(name=rollups.ACTIVITY).values_list("month", "refreshed_at")
         return {f"{month:%Y-%m}": when for month, when in rows}
 
-    rollups.rollups_refresh(months, now=first_run)
+    assert rollups.rollups_refresh(months, now=first_run)["activity_months"] == months
     assert built() == dict.fromkeys(months, first_run)
+    # Nothing changed: nothing rebuilt.
     later = first_run + datetime.timedelta(minutes=20)
-    rollups.rollups_refresh(months, now=later)
-    # February and March (the month before and the month in progress) again; January only after a day.
-    assert built() == {"2026-01": first_run, "2026-02": later, "2026-03": later}
+    assert rollups.rollups_refresh(months, now=later)["activity_months"] == []
+    # Supports withdrawn in January (settled) and March (in progress): March is rebuilt at once.
+    Support.objects.filter(idea=world.ideas["i1"], user=world.s1).delete()
+    Support.objects.filter(idea=world.ideas["i4"], user=world.g1).delete()
+    again = later + datetime.timedelta(minutes=15)
+    assert rollups.rollups_refresh(months, now=again)["activity_months"] == ["2026-03"]
+    # A tier changed: February and March (the month before and the month in progress) take it at once.
+    Organisation.objects.filter(pk=world.silver.pk).update(tier="gold")
+    third = again + datetime.timedelta(minutes=15)
+    assert rollups.rollups_refresh(months, now=third)["activity_months"] == ["2026-02", "2026-03"]
+    assert ActivityMonth.objects.get(user=world.s1, month=datetime.date(2026, 2, 1)).tier == "gold"
+    january = ActivityMonth.objects.filter(user=world.s1, month=datetime.date(2026, 1, 1))
+    assert list(january.values_list("tier", "supports")) == [("silver", 1)]  # i2 and the support of i1 (campaign A)
+    # A day after its last check, January is checked: both changes reach it.
     next_day = first_run + datetime.timedelta(hours=25)
-    rollups.rollups_refresh(months, now=next_day)
-    assert built() == dict.fromkeys(months, next_day)
+    assert rollups.rollups_refresh(months, now=next_day)["activity_months"] == ["2026-01"]
+    assert list(january.values_list("tier", "supports")) == [("gold", 0)]
+    assert built() == {"2026-01": next_day, "2026-02": next_day, "2026-03": next_day}
+    # Checked again a day later with nothing changed: marked current, not rebuilt.
+    two_days = next_day + datetime.timedelta(hours=25)
+    assert rollups.rollups_refresh(months, now=two_days)["activity_months"] == []
+    assert built() == dict.fromkeys(months, two_days)
     # One row per person, month and campaign (0 for joining a session): s1 in February joined session s only.
     assert list(
         ActivityMonth.objects.filter(user=world.s1, month=datetime.date(2026, 2, 1)).values_list(
             "tier", "campaign_id", "ideas", "supports", "comments", "sessions"
         )
-    ) == [("silver", 0, 0, 0, 0, 1)]
+    ) == [("gold", 0, 0, 0, 0, 1)]
 
 
 def test_demand_for_a_board_counts_the_ideas_its_members_organisations_created_or_supported(world: World) -> None:
