@@ -357,7 +357,10 @@ class SessionConsumer(JsonConsumer):
         self.hub.refresh()
         await self._presence()
         last_id = await database_sync_to_async(last_event_id)(access=self.access, user_id=self.user.pk)
-        await self.send_json({"type": "heartbeat", "last_id": last_id})
+        # Behind the frames already handed to this socket, not ahead of them: sent at once, the answer would name
+        # events still waiting in the inbox, and the client would resume for what is about to arrive anyway (a
+        # room whose sockets beat together turned each heartbeat into a resume and its database reads).
+        self.inbox.put_nowait({"type": "room.text", "text": encode({"type": "heartbeat", "last_id": last_id})})
 
     async def handle_resume(self, message: dict[str, Any]) -> None:
         """Send every event after ``after`` this user may see, in order, or ``resync`` when too many were missed."""
