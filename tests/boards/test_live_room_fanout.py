@@ -336,23 +336,24 @@ async def test_frames_reaching_a_socket_while_it_handles_a_client_message_keep_t
     peer = await join(b, room.session.pk, room.member2)
     await peer.send_json_to({"type": "resume", "after": 0})
     await receive_until(peer, "resumed")
-    real = consumers.SessionConsumer._presence
+    real = consumers.SessionConsumer._act
     arrived = asyncio.Event()
 
-    async def slow_presence(self: Any, **kwargs: Any) -> None:
-        await arrived.wait()  # both events reach the socket while its heartbeat is being answered
-        await real(self, **kwargs)
+    async def slow_act(self: Any, *args: Any) -> None:
+        if self.user.pk == room.member2.pk:
+            await arrived.wait()  # both events reach the socket while its own message is being handled
+        await real(self, *args)
 
-    monkeypatch.setattr(consumers.SessionConsumer, "_presence", slow_presence)
-    await peer.send_json_to({"type": "heartbeat"})
+    monkeypatch.setattr(consumers.SessionConsumer, "_act", slow_act)
+    await peer.send_json_to({"type": "reaction.add", "emoji": "👍"})
     await asyncio.sleep(0.1)
     for body in ("first", "second"):
         await member.send_json_to({"type": "chat.send", "body": body})
         await receive_until(member, "ack")
         await asyncio.sleep(0.1)
     arrived.set()
-    bodies = [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(2)]
-    assert bodies == ["first", "second"]
+    kinds = [(await receive_event(peer))["kind"] for _ in range(3)]
+    assert kinds == ["chat.message", "chat.message", "reaction.added"]
     for comm in (member, peer):
         await comm.disconnect()
 
