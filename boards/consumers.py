@@ -43,6 +43,7 @@ CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TRY_AGAIN = 1013  # the socket fell too far behind; reconnect and resume
+CLOSE_INTERNAL_ERROR = 1011  # a heartbeat's checks failed (the database or Redis away); reconnect and resume
 
 PRESENCE_TTL = 60  # seconds without a heartbeat before someone leaves the presence list
 DELIVERED_MEMORY = 5000  # ids remembered per socket to drop duplicates between replay and live delivery
@@ -367,6 +368,16 @@ class SessionConsumer(JsonConsumer):
         _in_background(self._heartbeat(_heartbeat_delay()))
 
     async def _heartbeat(self, delay: float) -> None:
+        try:
+            await self._heartbeat_checks(delay)
+        except Exception:
+            # As when a handler fails: close the socket, so that the client reconnects and resumes, rather than
+            # leave it open without the answer that would tell it what it lacks.
+            logger.exception("live room heartbeat failed")
+            if self.access is not None:
+                await self._shut(CLOSE_INTERNAL_ERROR)
+
+    async def _heartbeat_checks(self, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
         if self.access is None or not await self._recheck():

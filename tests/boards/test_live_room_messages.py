@@ -321,3 +321,17 @@ async def test_a_heartbeat_is_answered_later_and_the_socket_goes_on_meanwhile(ro
     assert [m["type"] for m in answers] == ["ack", "heartbeat"]
     assert answers[1]["last_id"] == answers[0]["id"]
     await close_all(member, peer, host)
+
+
+async def test_a_heartbeat_that_fails_closes_the_socket_so_that_the_client_reconnects_and_resumes(room, monkeypatch):
+    from boards import consumers
+
+    def database_away(**kwargs):
+        raise ConnectionError("database away")
+
+    monkeypatch.setattr(consumers, "last_event_id", database_away)
+    member = await joined(room.session.pk, await sync_to_async(token_header)(room.member))
+    await member.send_json_to({"type": "heartbeat"})
+    while (message := await member.receive_output(timeout=2))["type"] != "websocket.close":
+        pass
+    assert message["code"] == 1011
