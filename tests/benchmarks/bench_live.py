@@ -340,6 +340,17 @@ async def connect_all(clients: list[RoomClient], batch: int = 25) -> None:
         c.task = asyncio.create_task(c.run())
 
 
+async def settle(clients: list[RoomClient], timeout: float = 60) -> None:
+    """Until every socket's first heartbeat was answered (the server spreads them over a few seconds).
+
+    A client takes its starting point from that answer; one that lost its socket before it would reconnect
+    without a ``resume`` and miss what was published meanwhile.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(c.fresh for c in clients):
+        await asyncio.sleep(0.1)
+
+
 async def publish_phase(publishers: list[RoomClient], tag: str, rate: float, duration: float) -> int:
     """Send ``rate`` messages per second in total, spread evenly over the publishers; return how many."""
     interval = 1 / rate
@@ -435,6 +446,7 @@ async def room_matrix(
         t0 = time.monotonic()
         await connect_all(clients)
         connect_s = time.monotonic() - t0
+        await settle(clients)
         await asyncio.sleep(2)
         for rate in args.rates:
             publishers = clients[: max(1, min(n, math.ceil(rate / 2)))]  # ≤ 2 msg/s each: under the rate limit
@@ -491,6 +503,7 @@ async def resilience(
         RoomClient(i, tokens[i], ports, session, args.heartbeat, args.heartbeat_phase == "random") for i in range(n)
     ]
     await connect_all(clients)
+    await settle(clients)
     await asyncio.sleep(1)
     publishers = clients[: max(1, min(n, 5))]
     tag = "chaos"
