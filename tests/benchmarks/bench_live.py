@@ -203,6 +203,7 @@ class RoomClient:
     fresh: bool = True  # no event seen yet: start from the room's newest id instead of replaying history
     stop: bool = False
     reconnects: int = 0
+    presence_frames: int = 0  # presence lists received (each names everyone in the room)
     task: asyncio.Task[None] | None = None
 
     async def open(self, port: int) -> None:
@@ -267,6 +268,8 @@ class RoomClient:
             self.last_id = max(self.last_id, message["id"])
         elif kind == "resumed":
             self.resuming = False
+        elif kind == "presence":
+            self.presence_frames += 1
         elif kind == "ack" and message.get("client_msg_id"):
             self.acks[message["client_msg_id"]] = message["id"]
             self.pending.pop(message["client_msg_id"], None)
@@ -453,6 +456,7 @@ async def room_matrix(
             tag = f"r{n}x{rate}"
             cpu = cpu_seconds([s.proc.pid for s in servers if s.proc])
             client_cpu = time.process_time()
+            presence = sum(c.presence_frames for c in clients)
             spy = start_py_spy(servers[0], tag)
             await publish_phase(publishers, tag, rate, args.duration)
             drain_until = time.monotonic() + args.drain
@@ -471,6 +475,7 @@ async def room_matrix(
             }
             row["cpu_ms_per_1k"] = round(cpu * 1e6 / max(1, row["deliveries"]), 1)
             row["client_cpu_ms_per_1k"] = round(client_cpu * 1e6 / max(1, row["deliveries"]), 1)
+            row["presence_frames"] = sum(c.presence_frames for c in clients) - presence
             print(format_row(row), flush=True)
             results.append(row)
         # Late or lost: what a row counted as missing after its drain, counted again one heartbeat (and its
@@ -628,6 +633,7 @@ def format_row(row: dict[str, Any]) -> str:
         f"final_loss={row['final_loss']} dups={row['duplicates']} reorder={row['reorderings']}"
         + (f" server_cpu={row['cpu_ms_per_1k']} ms/1k deliveries" if "cpu_ms_per_1k" in row else "")
         + (f" client_cpu={row['client_cpu_ms_per_1k']} ms/1k" if "client_cpu_ms_per_1k" in row else "")
+        + (f" presence_frames={row['presence_frames']}" if "presence_frames" in row else "")
         + (
             f" meant={row['meant']} unacked={row['unacked']} refused={row['refused']} resent={row['resent']}"
             f" dropped={row['dropped']}"
