@@ -109,6 +109,11 @@ class Redis:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_port(self.port)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=0.5)  # a redis-server that cannot bind its port exits at once
+        if self.proc.poll() is not None:
+            # Another redis-server holds the port: the resilience phase would restart ours and leave that one up.
+            raise RuntimeError(f"redis-server could not listen on {self.port}")
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -664,7 +669,11 @@ async def run(args: argparse.Namespace) -> None:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     biggest = max([*args.clients, args.resilience_clients])
     print(f"preparing {biggest} members in {folder} …", flush=True)
-    session, tokens = prepare_database(env, biggest)
+    try:
+        session, tokens = prepare_database(env, biggest)
+    except BaseException:
+        redis.stop()
+        raise
     servers = [Asgi(free_port(), env), Asgi(free_port(), env)]
     base_port = free_port()
     baseline = subprocess.Popen([PYTHON, __file__, "--baseline-server", str(base_port)])
