@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,7 @@ CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TRY_AGAIN = 1013  # the socket fell too far behind; reconnect and resume
+CLOSE_INTERNAL_ERROR = 1011  # a heartbeat's checks failed (the database or Redis away); reconnect and resume
 
 PRESENCE_TTL = 60  # seconds without a heartbeat before someone leaves the presence list
 DELIVERED_MEMORY = 5000  # ids remembered per socket to drop duplicates between replay and live delivery
@@ -57,6 +59,17 @@ def _in_background(coroutine: Any) -> None:
     task = asyncio.get_running_loop().create_task(coroutine)
     _background.add(task)
     task.add_done_callback(_background.discard)
+
+
+def _heartbeat_delay() -> float:
+    """Seconds a heartbeat's reads wait: a random point of ``BOARDS_HEARTBEAT_SPREAD`` (default 5 s).
+
+    Sockets that connected together (a room after a restart, a benchmark) beat together; their reads, five
+    queries each on the process's one database thread, then held up every message stored behind them (p99 of
+    seconds at 200 sockets). Spread out, they share the thread with the messages.
+    """
+    spread = float(getattr(settings, "BOARDS_HEARTBEAT_SPREAD", 5.0))
+    return random.uniform(0, spread) if spread > 0 else 0.0
 
 
 def _rate_limit() -> tuple[int, int]:
@@ -349,15 +362,34 @@ class SessionConsumer(JsonConsumer):
 
         The channel layer may have lost the process's group membership (a Redis restart) or dropped a
         message (over capacity) without anyone noticing; a client whose last id is behind ``last_id``
-        sends ``resume`` and gets what it missed.
+        sends ``resume`` and gets what it missed. The checks run after ``_heartbeat_delay`` in the background,
+        and the socket goes on with its other messages and events meanwhile.
         """
-        if not await self._recheck():
+        _in_background(self._heartbeat(_heartbeat_delay()))
+
+    async def _heartbeat(self, delay: float) -> None:
+        try:
+            await self._heartbeat_checks(delay)
+        except Exception:
+            # As when a handler fails: close the socket, so that the client reconnects and resumes, rather than
+            # leave it open without the answer that would tell it what it lacks.
+            logger.exception("live room heartbeat failed")
+            if self.access is not None:
+                await self._shut(CLOSE_INTERNAL_ERROR)
+
+    async def _heartbeat_checks(self, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        if self.access is None or not await self._recheck():
             return
         assert self.hub is not None
         self.hub.refresh()
         await self._presence()
         last_id = await database_sync_to_async(last_event_id)(access=self.access, user_id=self.user.pk)
-        await self.send_json({"type": "heartbeat", "last_id": last_id})
+        # Behind the frames already handed to this socket, not ahead of them: sent at once, the answer would name
+        # events still waiting in the inbox, and the client would resume for what is about to arrive anyway (a
+        # room whose sockets beat together turned each heartbeat into a resume and its database reads).
+        self.inbox.put_nowait({"type": "room.text", "text": encode({"type": "heartbeat", "last_id": last_id})})
 
     async def handle_resume(self, message: dict[str, Any]) -> None:
         """Send every event after ``after`` this user may see, in order, or ``resync`` when too many were missed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -22,6 +23,13 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _heartbeats_answered_at_once(settings: Any) -> None:
+    """Live-room heartbeats are answered after a random delay of up to 5 s in production (spread out); tests that
+    want the spread set it themselves."""
+    settings.BOARDS_HEARTBEAT_SPREAD = 0
 
 
 @pytest.fixture

@@ -51,6 +51,9 @@ PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 PROFILE = False  # --profile: run the ASGI processes under cProfile (asgi-<port>.prof in the run's folder)
 DEFLATE = False  # --deflate: let uvicorn compress each message per socket (off in production, see boards/README.md)
 PORTS: list[int] = []  # set from --ports: every server this benchmark starts listens on one of them
+APP_ROOT = ROOT  # --app-root: run the servers from another checkout (before/after with the same client)
+PY_SPY = ""  # --py-spy: sample the first ASGI process during each publishing phase (pyspy-*.txt in the run's folder)
+RETRY_FIRST, RETRY_MAX = 3.0, 30.0  # seconds: a refused message is sent again after 3, 6, 12 … 30 s, as live.js does
 
 
 def free_port() -> int:
@@ -106,6 +109,11 @@ class Redis:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_port(self.port)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=0.5)  # a redis-server that cannot bind its port exits at once
+        if self.proc.poll() is not None:
+            # Another redis-server holds the port: the resilience phase would restart ours and leave that one up.
+            raise RuntimeError(f"redis-server could not listen on {self.port}")
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -125,7 +133,7 @@ class Asgi:
              "--log-level", "warning", "--lifespan", "off", "--timeout-graceful-shutdown", "2",
              "--proxy-headers", "--no-access-log", "--ws-max-size", str(4 * int(self.env.get("WS_MAX_MESSAGE_BYTES", "16384"))),
              *([] if DEFLATE else ["--ws-per-message-deflate", "false"])],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.log", "ab"),  # noqa: SIM115
+            cwd=APP_ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=open(Path(self.env["COCREATE_VAR_DIR"]) / f"asgi-{self.port}.log", "ab"),  # noqa: SIM115
         )  # fmt: skip
         wait_port(self.port)
 
@@ -144,8 +152,8 @@ class Asgi:
 def prepare_database(env: dict[str, str], clients: int) -> tuple[int, list[str]]:
     """Migrate a fresh database, collect the static files (``DEBUG=0`` serves them from WhiteNoise's manifest) and
     create a live session with ``clients`` members; return (session, tokens)."""
-    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=APP_ROOT, env=env, check=True)
+    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=APP_ROOT, env=env, check=True)
     script = f"""
 import json, datetime
 from django.utils import timezone
@@ -156,17 +164,17 @@ from cocreate.demo import seed_customers
 from cocreate.models import User
 seed_customers({clients})
 users = list(User.objects.filter(email__startswith="customer").order_by("pk")[:{clients}])
-board = services.board_create(name="Benchmark board", charter_text="bench", charter_version="1")
+board = services.board_create(name=f"Benchmark board {{timezone.now():%H%M%S%f}}", charter_text="bench", charter_version="1")
 now = timezone.now()
 BoardMembership.objects.bulk_create([BoardMembership(board=board, user=u, charter_version_accepted="1", charter_accepted_at=now) for u in users])
 session = services.session_create(board=board, title="Benchmark", starts_at=now, agenda=[{{"title": "Load", "duration_minutes": 60}}])
 Session.objects.filter(pk=session.pk).update(state="live")
-Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
+Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users], ignore_conflicts=True)
 keys = list(Token.objects.filter(user__in=users).order_by("user_id").values_list("key", flat=True))
 print(json.dumps({{"session": session.pk, "tokens": keys}}))
 """
     out = subprocess.run(
-        [PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [PYTHON, "manage.py", "shell", "-c", script], cwd=APP_ROOT, env=env, check=True, capture_output=True, text=True
     ).stdout
     data = json.loads([line for line in out.splitlines() if line.startswith('{"session"')][-1])
     return data["session"], data["tokens"]
@@ -182,6 +190,10 @@ class RoomClient:
     ports: list[int]
     session: int
     heartbeat_every: float = 0.0
+    # Browsers connect at different moments, so their heartbeats (every 20 s from connecting) are spread out; the
+    # benchmark's sockets connect together, and unless the first beat is put at a random point of the period they
+    # all beat at the same instant.
+    heartbeat_random_phase: bool = True
     ws: ClientConnection | None = None
     port: int = 0
     last_id: int = 0
@@ -190,10 +202,13 @@ class RoomClient:
     acks: dict[str, int] = field(default_factory=dict)
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent_at: dict[str, float] = field(default_factory=dict)
+    refused: dict[str, int] = field(default_factory=dict)  # client_msg_id → times refused as too frequent
+    dropped: set[str] = field(default_factory=set)  # refused for good (any other error): never acknowledged
     resuming: bool = False
     fresh: bool = True  # no event seen yet: start from the room's newest id instead of replaying history
     stop: bool = False
     reconnects: int = 0
+    presence_frames: int = 0  # presence lists received (each names everyone in the room)
     task: asyncio.Task[None] | None = None
 
     async def open(self, port: int) -> None:
@@ -238,6 +253,10 @@ class RoomClient:
             await asyncio.sleep(min(5.0, 0.25 * 2 ** min(attempt, 5)) * (0.5 + random.random() / 2))
 
     async def _heartbeat(self) -> None:
+        if self.heartbeat_random_phase:
+            await asyncio.sleep(random.uniform(0, self.heartbeat_every))
+            if self.ws is not None:
+                await self.ws.send(json.dumps({"type": "heartbeat"}))
         while True:
             await asyncio.sleep(self.heartbeat_every)
             if self.ws is not None:
@@ -254,11 +273,21 @@ class RoomClient:
             self.last_id = max(self.last_id, message["id"])
         elif kind == "resumed":
             self.resuming = False
+        elif kind == "presence":
+            self.presence_frames += 1
         elif kind == "ack" and message.get("client_msg_id"):
             self.acks[message["client_msg_id"]] = message["id"]
             self.pending.pop(message["client_msg_id"], None)
-        elif kind == "error" and message.get("client_msg_id"):
-            self.pending.pop(message["client_msg_id"], None)
+        elif kind == "error" and message.get("client_msg_id") in self.pending:
+            cid = message["client_msg_id"]
+            if message.get("code") == "rate_limited":
+                # Refused for now, not for good: sent again later with the same id, as the browser does.
+                times = self.refused[cid] = self.refused.get(cid, 0) + 1
+                delay = min(RETRY_FIRST * 2 ** (times - 1), RETRY_MAX)
+                asyncio.get_running_loop().call_later(delay, self._resend, cid)
+            else:
+                self.pending.pop(cid)
+                self.dropped.add(cid)
         elif kind == "heartbeat" and self.fresh:
             self.fresh = False
             self.last_id = max(self.last_id, message["last_id"])
@@ -284,6 +313,15 @@ class RoomClient:
         if self.ws is not None:
             await self.ws.send(json.dumps({"type": "resume", "after": self.last_id}))
 
+    def _resend(self, cid: str) -> None:
+        if cid in self.pending and self.ws is not None:
+            asyncio.get_running_loop().create_task(self._send_quietly(self.pending[cid]))
+
+    async def _send_quietly(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(Exception):
+            if self.ws is not None:
+                await self.ws.send(json.dumps(message))
+
     def _fetch(self, after: int) -> dict[str, Any]:
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/api/sessions/{self.session}/events/?after={after}",
@@ -308,6 +346,17 @@ async def connect_all(clients: list[RoomClient], batch: int = 25) -> None:
         await asyncio.gather(*(c.open(c.ports[c.index % len(c.ports)]) for c in group))
     for c in clients:
         c.task = asyncio.create_task(c.run())
+
+
+async def settle(clients: list[RoomClient], timeout: float = 60) -> None:
+    """Until every socket's first heartbeat was answered (the server spreads them over a few seconds).
+
+    A client takes its starting point from that answer; one that lost its socket before it would reconnect
+    without a ``resume`` and miss what was published meanwhile.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(c.fresh for c in clients):
+        await asyncio.sleep(0.1)
 
 
 async def publish_phase(publishers: list[RoomClient], tag: str, rate: float, duration: float) -> int:
@@ -338,9 +387,14 @@ def measure(clients: list[RoomClient], publishers: list[RoomClient], tag: str) -
             if body.startswith(tag + " ") and event_id not in c.via_resume:
                 latencies.append((received_at - float(body.split()[1])) * 1000)
     unacked = sum(1 for p in publishers for cid in p.pending if cid.startswith(tag + "-"))
+    refused = [times for p in publishers for cid, times in p.refused.items() if cid.startswith(tag + "-")]
     return {
         "published": len(expected),
+        "meant": sum(1 for p in publishers for cid in p.sent_at if cid.startswith(tag + "-")),
         "unacked": unacked,
+        "refused": len(refused),
+        "resent": sum(refused),
+        "dropped": sum(1 for p in publishers for cid in p.dropped if cid.startswith(tag + "-")),
         "deliveries": len(latencies),
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
@@ -350,6 +404,33 @@ def measure(clients: list[RoomClient], publishers: list[RoomClient], tag: str) -
         "duplicates": dups,
         "reorderings": reorders,
     }
+
+
+async def wait_acked(publishers: list[RoomClient], tag: str, timeout: float) -> None:
+    """Until every message of ``tag`` was acknowledged or refused for good (refused ones are sent again)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(cid.startswith(tag + "-") for p in publishers for cid in p.pending):
+        await asyncio.sleep(0.25)
+
+
+def start_py_spy(server: Asgi, tag: str) -> subprocess.Popen[bytes] | None:
+    if not PY_SPY or server.proc is None:
+        return None
+    out = Path(server.env["COCREATE_VAR_DIR"]) / f"pyspy-{tag}.txt"
+    return subprocess.Popen(
+        [PY_SPY, "record", "--pid", str(server.proc.pid), "--format", "raw", "--threads", "--nonblocking",
+         "--rate", "100", "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def stop_py_spy(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        try:
+            spy.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
 
 
 async def wait_quiet(clients: list[RoomClient], tag: str, expected: int, timeout: float) -> None:
@@ -367,19 +448,29 @@ async def room_matrix(
     ports = [s.port for s in servers]
     results = []
     for n in args.clients:
-        clients = [RoomClient(i, tokens[i], ports, session, heartbeat_every=args.heartbeat) for i in range(n)]
+        clients = [
+            RoomClient(i, tokens[i], ports, session, args.heartbeat, args.heartbeat_phase == "random") for i in range(n)
+        ]
         t0 = time.monotonic()
         await connect_all(clients)
         connect_s = time.monotonic() - t0
+        await settle(clients)
         await asyncio.sleep(2)
         for rate in args.rates:
             publishers = clients[: max(1, min(n, math.ceil(rate / 2)))]  # ≤ 2 msg/s each: under the rate limit
             tag = f"r{n}x{rate}"
             cpu = cpu_seconds([s.proc.pid for s in servers if s.proc])
+            client_cpu = time.process_time()
+            presence = sum(c.presence_frames for c in clients)
+            spy = start_py_spy(servers[0], tag)
             await publish_phase(publishers, tag, rate, args.duration)
+            drain_until = time.monotonic() + args.drain
+            await wait_acked(publishers, tag, timeout=args.drain)
             acked = sum(1 for p in publishers for cid in p.acks if cid.startswith(tag + "-"))
-            await wait_quiet(clients, tag, acked, timeout=args.drain)
+            await wait_quiet(clients, tag, acked, timeout=max(0.0, drain_until - time.monotonic()))
+            stop_py_spy(spy)
             cpu = cpu_seconds([s.proc.pid for s in servers if s.proc]) - cpu
+            client_cpu = time.process_time() - client_cpu
             row = {
                 "server": "cocreate",
                 "clients": n,
@@ -388,6 +479,8 @@ async def room_matrix(
                 **measure(clients, publishers, tag),
             }
             row["cpu_ms_per_1k"] = round(cpu * 1e6 / max(1, row["deliveries"]), 1)
+            row["client_cpu_ms_per_1k"] = round(client_cpu * 1e6 / max(1, row["deliveries"]), 1)
+            row["presence_frames"] = sum(c.presence_frames for c in clients) - presence
             print(format_row(row), flush=True)
             results.append(row)
         # Late or lost: what a row counted as missing after its drain, counted again one heartbeat (and its
@@ -416,8 +509,11 @@ async def resilience(
     args: argparse.Namespace, ports: list[int], session: int, tokens: list[str], asgi_b: Asgi, redis: Redis
 ) -> dict[str, Any]:
     n = args.resilience_clients
-    clients = [RoomClient(i, tokens[i], ports, session, heartbeat_every=args.heartbeat) for i in range(n)]
+    clients = [
+        RoomClient(i, tokens[i], ports, session, args.heartbeat, args.heartbeat_phase == "random") for i in range(n)
+    ]
     await connect_all(clients)
+    await settle(clients)
     await asyncio.sleep(1)
     publishers = clients[: max(1, min(n, 5))]
     tag = "chaos"
@@ -500,6 +596,7 @@ async def baseline_matrix(args: argparse.Namespace, port: int, pid: int) -> list
             tag = f"b{n}x{rate}"
             publishers = sockets[: max(1, min(n, math.ceil(rate / 2)))]
             cpu = cpu_seconds([pid])
+            client_cpu = time.process_time()
             interval, start, seq = 1 / rate, time.monotonic(), 0
             while time.monotonic() - start < args.duration:
                 await publishers[seq % len(publishers)].send(f"{tag}:{seq} {time.time():.6f}")
@@ -511,6 +608,7 @@ async def baseline_matrix(args: argparse.Namespace, port: int, pid: int) -> list
             ):
                 await asyncio.sleep(0.1)
             cpu = cpu_seconds([pid]) - cpu
+            client_cpu = time.process_time() - client_cpu
             latencies, lost, dups, reorders = [], 0, 0, 0
             for r in received:
                 keys = [int(k.split(":")[1]) for k, _s, _r in r if k.startswith(tag + ":")]
@@ -521,7 +619,8 @@ async def baseline_matrix(args: argparse.Namespace, port: int, pid: int) -> list
             row = {"server": "websockets", "clients": n, "rate": rate, "connect_s": round(connect_s, 2), "published": seq,
                    "deliveries": len(latencies), "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
                    "p99_ms": percentile(latencies, 99), "live_loss": lost, "final_loss": lost, "duplicates": dups, "reorderings": reorders,
-                   "cpu_ms_per_1k": round(cpu * 1e6 / max(1, len(latencies)), 1)}  # fmt: skip
+                   "cpu_ms_per_1k": round(cpu * 1e6 / max(1, len(latencies)), 1),
+                   "client_cpu_ms_per_1k": round(client_cpu * 1e6 / max(1, len(latencies)), 1)}  # fmt: skip
             print(format_row(row), flush=True)
             results.append(row)
         for ws in sockets:
@@ -538,6 +637,14 @@ def format_row(row: dict[str, Any]) -> str:
         f"p95={row['p95_ms']:8.1f} ms p99={row['p99_ms']:8.1f} ms live_loss={row['live_loss']} "
         f"final_loss={row['final_loss']} dups={row['duplicates']} reorder={row['reorderings']}"
         + (f" server_cpu={row['cpu_ms_per_1k']} ms/1k deliveries" if "cpu_ms_per_1k" in row else "")
+        + (f" client_cpu={row['client_cpu_ms_per_1k']} ms/1k" if "client_cpu_ms_per_1k" in row else "")
+        + (f" presence_frames={row['presence_frames']}" if "presence_frames" in row else "")
+        + (
+            f" meant={row['meant']} unacked={row['unacked']} refused={row['refused']} resent={row['resent']}"
+            f" dropped={row['dropped']}"
+            if "meant" in row
+            else ""
+        )
         + (f" recovery={row['recovery_s']} s reconnects={row['reconnects']}" if "recovery_s" in row else "")
     )
 
@@ -562,7 +669,11 @@ async def run(args: argparse.Namespace) -> None:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     biggest = max([*args.clients, args.resilience_clients])
     print(f"preparing {biggest} members in {folder} …", flush=True)
-    session, tokens = prepare_database(env, biggest)
+    try:
+        session, tokens = prepare_database(env, biggest)
+    except BaseException:
+        redis.stop()
+        raise
     servers = [Asgi(free_port(), env), Asgi(free_port(), env)]
     base_port = free_port()
     baseline = subprocess.Popen([PYTHON, __file__, "--baseline-server", str(base_port)])
@@ -612,6 +723,15 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds of publishing per rate")
     parser.add_argument("--drain", type=float, default=20, help="seconds to wait for stragglers after publishing")
     parser.add_argument("--heartbeat", type=float, default=20, help="client heartbeat interval (seconds)")
+    parser.add_argument(
+        "--heartbeat-phase",
+        choices=["random", "together"],
+        default="random",
+        help="first heartbeat at a random point of the interval (as browsers that connect at different times), "
+        "or every socket's at the same instant",
+    )
+    parser.add_argument("--app-root", default=str(ROOT), help="run the servers from this checkout")
+    parser.add_argument("--py-spy", default="", help="py-spy executable: sample the first ASGI process per phase")
     parser.add_argument("--resilience-clients", type=int, default=200)
     parser.add_argument("--redis-port", type=int, default=6390)
     parser.add_argument(
@@ -624,8 +744,8 @@ def main() -> None:
     args = parser.parse_args()
     first, last = (int(x) for x in args.ports.split("-"))
     PORTS.extend(range(first, last + 1))
-    global PROFILE, DEFLATE
-    PROFILE, DEFLATE = args.profile, args.deflate
+    global PROFILE, DEFLATE, APP_ROOT, PY_SPY
+    PROFILE, DEFLATE, APP_ROOT, PY_SPY = args.profile, args.deflate, Path(args.app_root), args.py_spy
     if args.baseline_server:
         baseline_server(args.baseline_server)
         return

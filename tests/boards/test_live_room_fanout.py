@@ -336,6 +336,35 @@ async def test_frames_reaching_a_socket_while_it_handles_a_client_message_keep_t
     peer = await join(b, room.session.pk, room.member2)
     await peer.send_json_to({"type": "resume", "after": 0})
     await receive_until(peer, "resumed")
+    real = consumers.SessionConsumer._act
+    arrived = asyncio.Event()
+
+    async def slow_act(self: Any, *args: Any) -> None:
+        if self.user.pk == room.member2.pk:
+            await arrived.wait()  # both events reach the socket while its own message is being handled
+        await real(self, *args)
+
+    monkeypatch.setattr(consumers.SessionConsumer, "_act", slow_act)
+    await peer.send_json_to({"type": "reaction.add", "emoji": "👍"})
+    await asyncio.sleep(0.1)
+    for body in ("first", "second"):
+        await member.send_json_to({"type": "chat.send", "body": body})
+        await receive_until(member, "ack")
+        await asyncio.sleep(0.1)
+    arrived.set()
+    kinds = [(await receive_event(peer))["kind"] for _ in range(3)]
+    assert kinds == ["chat.message", "chat.message", "reaction.added"]
+    for comm in (member, peer):
+        await comm.disconnect()
+
+
+async def test_a_heartbeat_answer_follows_the_events_handed_to_the_socket_before_it(room, processes, monkeypatch):
+    """Sent ahead of them, its ``last_id`` would name events the client has not got yet, and it would resume."""
+    a, b = processes
+    member = await join(a, room.session.pk, room.member)
+    peer = await join(b, room.session.pk, room.member2)
+    await peer.send_json_to({"type": "resume", "after": 0})
+    await receive_until(peer, "resumed")
     real = consumers.SessionConsumer._presence
     arrived = asyncio.Event()
 
@@ -346,12 +375,17 @@ async def test_frames_reaching_a_socket_while_it_handles_a_client_message_keep_t
     monkeypatch.setattr(consumers.SessionConsumer, "_presence", slow_presence)
     await peer.send_json_to({"type": "heartbeat"})
     await asyncio.sleep(0.1)
+    ids = []
     for body in ("first", "second"):
         await member.send_json_to({"type": "chat.send", "body": body})
-        await receive_until(member, "ack")
+        ids.append((await receive_until(member, "ack"))["id"])
         await asyncio.sleep(0.1)
     arrived.set()
-    bodies = [(await receive_event(peer, "chat.message"))["payload"]["body"] for _ in range(2)]
-    assert bodies == ["first", "second"]
+    seen = []
+    while len(seen) < 3:
+        message = await peer.receive_json_from(timeout=2)
+        if message["type"] in ("event", "heartbeat"):
+            seen.append((message["type"], message.get("id", message.get("last_id"))))
+    assert seen == [("event", ids[0]), ("event", ids[1]), ("heartbeat", ids[1])]
     for comm in (member, peer):
         await comm.disconnect()

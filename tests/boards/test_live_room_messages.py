@@ -302,3 +302,36 @@ async def test_live_events_are_delivered_in_order_and_a_dropped_one_is_read_from
     assert bodies == ["first", "second", "third"]
     assert await no_event(peer)
     await close_all(member, peer, host)
+
+
+async def test_a_heartbeat_is_answered_later_and_the_socket_goes_on_meanwhile(room, settings, monkeypatch):
+    """Sockets that beat together must not queue every message behind their heartbeats' database reads."""
+    import random
+
+    settings.BOARDS_HEARTBEAT_SPREAD = 0.5
+    monkeypatch.setattr(random, "uniform", lambda low, high: high)
+    member, peer, host = await people(room)
+    await member.send_json_to({"type": "heartbeat"})
+    await member.send_json_to({"type": "chat.send", "body": "while the heartbeat waits", "client_msg_id": "hb-1"})
+    answers = []
+    while len(answers) < 2:
+        message = await member.receive_json_from(timeout=2)
+        if message["type"] in ("ack", "heartbeat"):
+            answers.append(message)
+    assert [m["type"] for m in answers] == ["ack", "heartbeat"]
+    assert answers[1]["last_id"] == answers[0]["id"]
+    await close_all(member, peer, host)
+
+
+async def test_a_heartbeat_that_fails_closes_the_socket_so_that_the_client_reconnects_and_resumes(room, monkeypatch):
+    from boards import consumers
+
+    def database_away(**kwargs):
+        raise ConnectionError("database away")
+
+    monkeypatch.setattr(consumers, "last_event_id", database_away)
+    member = await joined(room.session.pk, await sync_to_async(token_header)(room.member))
+    await member.send_json_to({"type": "heartbeat"})
+    while (message := await member.receive_output(timeout=2))["type"] != "websocket.close":
+        pass
+    assert message["code"] == 1011
