@@ -70,6 +70,7 @@ class Client:
     unacked: dict[str, str] = field(default_factory=dict)
     sent: list[str] = field(default_factory=list)
     reconnects: int = 0
+    heartbeats: int = 0  # answers received
     socket: Any = None
 
     @property
@@ -118,8 +119,24 @@ async def listen(client: Client, session_id: int, stop: asyncio.Event) -> None:
             client.seen.append(message["id"])
         elif message["type"] == "ack":
             client.unacked.pop(message["client_msg_id"], None)
-        elif message["type"] == "heartbeat" and message["last_id"] > client.last_id:
-            await client.socket.send(json.dumps({"type": "resume", "after": client.last_id}))
+        elif message["type"] == "heartbeat":
+            client.heartbeats += 1
+            if message["last_id"] > client.last_id:
+                await client.socket.send(json.dumps({"type": "resume", "after": client.last_id}))
+
+
+async def heartbeat_and_settle(room: list[Client], answer_within: float = 20.0) -> None:
+    """Send every client's heartbeat and wait for its answer, which names the newest id (``listen`` resumes when
+    behind), then for the resumes to arrive. The server answers a heartbeat at a random point of
+    ``BOARDS_HEARTBEAT_SPREAD`` (5 s by default), so a fixed wait would end before some answers."""
+    answered = {id(client): client.heartbeats for client in room}
+    for client in room:
+        with suppress(websockets.exceptions.ConnectionClosed):  # listen() reconnects and resumes
+            await client.socket.send(json.dumps({"type": "heartbeat"}))
+    deadline = time.monotonic() + answer_within
+    while any(client.heartbeats <= answered[id(client)] for client in room) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(3)
 
 
 async def chat(client: Client, until: float, pause: float) -> None:
@@ -165,9 +182,7 @@ def drill(running: Platform, *, clients: int, seconds: float, rate: float = 2.0)
         deadline = time.monotonic() + 60
         while any(c.unacked for c in room) and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
-        for client in room:  # a heartbeat tells each client the newest id; listen() resumes when behind
-            await client.socket.send(json.dumps({"type": "heartbeat"}))
-        await asyncio.sleep(3)
+        await heartbeat_and_settle(room)
         stop.set()
         await asyncio.gather(*listeners)
         for client in room:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import threading
@@ -41,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cocreate.settings")
 
 from tests.benchmarks.drills import Platform, drill_on_fresh_platform, failing_checks, get, health, wait_for
-from tests.benchmarks.faults_asgi import Client, chat, connect, listen, make_room
+from tests.benchmarks.faults_asgi import Client, chat, connect, heartbeat_and_settle, listen, make_room
 from tests.benchmarks.faults_worker import make_board, sent_to
 
 PAGES = ("/", "/ideas/", "/api/ideas/")
@@ -124,9 +123,7 @@ def drill(
         deadline = time.monotonic() + 60
         while any(c.unacked for c in room) and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
-        for client in room:  # the heartbeat answer names the newest id; listen() resumes when behind
-            await client.socket.send(json.dumps({"type": "heartbeat"}))
-        await asyncio.sleep(3)
+        await heartbeat_and_settle(room)
         stop.set()
         await asyncio.gather(*listeners)
         for client in room:

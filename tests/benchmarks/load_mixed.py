@@ -103,6 +103,7 @@ class Chatter:
     seen: list[int] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     waiting: dict[str, asyncio.Future[int]] = field(default_factory=dict)
+    heartbeats: int = 0  # answers received
 
     async def read(self) -> None:
         async for raw in self.socket:
@@ -114,8 +115,10 @@ class Chatter:
             elif message["type"] == "error" and message.get("client_msg_id") in self.waiting:
                 code = 429 if message.get("code") == "rate_limited" else 400
                 self.waiting.pop(message["client_msg_id"]).set_result(code)
-            elif message["type"] == "heartbeat" and message["last_id"] > max(self.seen, default=self.joined_after):
-                await self.socket.send(json.dumps({"type": "resume", "after": max(self.seen, default=0)}))
+            elif message["type"] == "heartbeat":
+                self.heartbeats += 1
+                if message["last_id"] > max(self.seen, default=self.joined_after):
+                    await self.socket.send(json.dumps({"type": "resume", "after": max(self.seen, default=0)}))
 
     async def say(self, stats: Stats) -> None:
         started = time.perf_counter()
@@ -298,8 +301,14 @@ def run_load(bases: list[str], *, seconds: float, rate: float, users: int = 4, m
             )
         )  # fmt: skip
         elapsed = time.monotonic() - started
-        for chatter in chatters:  # the answer names the newest id; read() resumes if it is behind
+        # The answer names the newest id and read() resumes if it is behind. The server answers at a random point
+        # of BOARDS_HEARTBEAT_SPREAD (5 s by default): wait for every answer, then for the resumes.
+        answered = [chatter.heartbeats for chatter in chatters]
+        for chatter in chatters:
             await chatter.socket.send(json.dumps({"type": "heartbeat"}))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(c.heartbeats <= n for c, n in zip(chatters, answered, strict=True)):
+            await asyncio.sleep(0.2)
         await asyncio.sleep(3)
         for chatter in chatters:
             await chatter.socket.close()
