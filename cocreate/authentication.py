@@ -27,7 +27,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from cocreate.roles import roles_remember
-from cocreate.versions import version_current, version_replace
+from cocreate.versions import KeptPerProcess, version_replace
 
 VERSION_KEY = "api-tokens-version"
 TOKENS_MAX = 10_000  # per process; past it the table starts again
@@ -36,16 +36,11 @@ _M = TypeVar("_M", bound=Model)
 
 @dataclass(frozen=True)
 class _KnownToken:
-    version: str
     token: Token  # with its user; never handed out, only copies of it
     role_names: frozenset[str]
 
 
-_known: dict[str, _KnownToken] = {}
-
-
-def api_tokens_version() -> str:
-    return version_current(VERSION_KEY)
+_known: KeptPerProcess[str, _KnownToken] = KeptPerProcess(VERSION_KEY, TOKENS_MAX)
 
 
 def api_tokens_changed() -> None:
@@ -59,14 +54,7 @@ class TokenWithRolesAuthentication(TokenAuthentication):
     two elsewhere. Each request gets its own copies of the user and the token."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
-        # The version first: a write that commits while the token is read replaces it after this read.
-        version = api_tokens_version()
-        known = _known.get(key)
-        if known is None or known.version != version:
-            known = _token_read(key, version)
-            if len(_known) >= TOKENS_MAX:
-                _known.clear()
-            _known[key] = known
+        known = _known.get(key, lambda: _token_read(key))
         if not known.token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         user = _copy(known.token.user)
@@ -84,7 +72,7 @@ def _copy(instance: _M) -> _M:
     return clone
 
 
-def _token_read(key: str, version: str) -> _KnownToken:
+def _token_read(key: str) -> _KnownToken:
     """The token, its user and the user's role names. On PostgreSQL in one query written out here: the ORM's
     version (``select_related`` and an ``ArrayAgg`` annotation, so a ``GROUP BY`` of every user column) cost
     2.2 ms of CPU to build against 0.5 ms for this one, and most calls of a busy API read a token the process
@@ -97,7 +85,7 @@ def _token_read(key: str, version: str) -> _KnownToken:
     if found is None:
         raise exceptions.AuthenticationFailed(_("Invalid token."))
     token, names = found
-    return _KnownToken(version=version, token=token, role_names=names)
+    return _KnownToken(token=token, role_names=names)
 
 
 def _token_read_postgresql(key: str) -> tuple[Token, frozenset[str]] | None:

@@ -26,7 +26,7 @@ from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from cocreate.models import SiteSettings
-from cocreate.versions import version_current, version_replace
+from cocreate.versions import KeptPerProcess, version_replace
 
 VERSION_KEY = "page-routes-version"
 ROUTES_MAX = 5000  # per process; past it the table starts again (paths are few, but a crawler can make many)
@@ -34,7 +34,6 @@ ROUTES_MAX = 5000  # per process; past it the table starts again (paths are few,
 
 @dataclass(frozen=True)
 class _Route:
-    version: str
     site: Site
     page: Page
     args: tuple[Any, ...]
@@ -43,11 +42,7 @@ class _Route:
     site_settings: SiteSettings
 
 
-_routes: dict[tuple[str, str, str], _Route] = {}
-
-
-def page_routes_version() -> str:
-    return version_current(VERSION_KEY)
+_routes: KeptPerProcess[tuple[str, str, str], _Route] = KeptPerProcess(VERSION_KEY, ROUTES_MAX)
 
 
 def page_routes_invalidate() -> None:
@@ -57,14 +52,8 @@ def page_routes_invalidate() -> None:
 
 def serve(request: HttpRequest, path: str) -> HttpResponse:
     """Wagtail's ``serve`` with the route, the site and the site settings taken from the process's table."""
-    version = page_routes_version()
     key = (request.get_host(), path, translation.get_language() or "")
-    route = _routes.get(key)
-    if route is None or route.version != version:
-        route = _route(request, path, version)
-        if len(_routes) >= ROUTES_MAX:
-            _routes.clear()
-        _routes[key] = route
+    route = _routes.get(key, lambda: _route(request, path))
     # A copy per request: pages keep per-request state on themselves (e.g. ``_request``); the table's stays clean.
     page = copy.copy(route.page)
     restrictions = route.restrictions
@@ -77,14 +66,13 @@ def serve(request: HttpRequest, path: str) -> HttpResponse:
     return wagtail_views.serve(request, path)
 
 
-def _route(request: HttpRequest, path: str, version: str) -> _Route:
+def _route(request: HttpRequest, path: str) -> _Route:
     found = Page.route_for_request(request, path)
     site = Site.find_for_request(request)
     if found is None or site is None:
         raise Http404
     page, args, kwargs = found
     return _Route(
-        version=version,
         site=site,
         page=page,
         args=tuple(args or ()),

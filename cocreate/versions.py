@@ -12,12 +12,16 @@ A request that checks several copies can read their tokens in one round trip (``
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Generic, TypeVar
 
 from django.core.cache import cache
 from django.db import connection, transaction
+
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 
 # Tokens read at the start of the current request by ``versions_prefetched``.
 _prefetched: ContextVar[dict[str, str] | None] = ContextVar("versions_prefetched", default=None)
@@ -62,3 +66,25 @@ def version_replace(key: str) -> None:
     cache.set(key, uuid.uuid4().hex, None)
     if connection.in_atomic_block:
         transaction.on_commit(lambda: cache.set(key, uuid.uuid4().hex, None))
+
+
+class KeptPerProcess(Generic[_K, _V]):
+    """Values built once per process and used while ``version_key``'s token is current: the copies that page
+    routes, campaigns and API tokens keep. Past ``max_entries`` the table starts again (a crawler or a flood of
+    unknown keys cannot grow it without bound). A ``build`` that raises keeps nothing."""
+
+    def __init__(self, version_key: str, max_entries: int) -> None:
+        self.version_key = version_key
+        self.max_entries = max_entries
+        self._entries: dict[_K, tuple[str, _V]] = {}
+
+    def get(self, key: _K, build: Callable[[], _V]) -> _V:
+        # The token first: a write that commits while ``build`` reads replaces it after this read.
+        version = version_current(self.version_key)
+        found = self._entries.get(key)
+        if found is None or found[0] != version:
+            found = (version, build())
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = found
+        return found[1]

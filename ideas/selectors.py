@@ -11,9 +11,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet, Sum
 
+from cocreate import page_routes
 from cocreate.models import Organisation, User
-from cocreate.page_routes import page_routes_version
 from cocreate.roles import Role, has_role
+from cocreate.versions import KeptPerProcess
 from ideas.models import (
     PUBLIC_STATUSES,
     PUBLISHED_OR_LATER,
@@ -31,8 +32,7 @@ ACTIVE_STATUSES = frozenset(
 )
 
 
-CAMPAIGNS_MAX = 1000  # per process; past it the table starts again
-_campaigns: dict[int, tuple[str, IdeaCampaignPage | None]] = {}
+_campaigns: KeptPerProcess[int, IdeaCampaignPage | None] = KeptPerProcess(page_routes.VERSION_KEY, max_entries=1000)
 
 
 def campaign_kept(*, campaign_id: int) -> IdeaCampaignPage | None:
@@ -40,14 +40,7 @@ def campaign_kept(*, campaign_id: int) -> IdeaCampaignPage | None:
     publish, move or delete replaces (a campaign's settings and organisations are saved with its page). Saves
     the page join and parsing the milestones on every support. The page is shared by the requests of the
     process: read it, never change it."""
-    version = page_routes_version()
-    found = _campaigns.get(campaign_id)
-    if found is None or found[0] != version:
-        found = (version, IdeaCampaignPage.objects.filter(pk=campaign_id).first())
-        if len(_campaigns) >= CAMPAIGNS_MAX:
-            _campaigns.clear()
-        _campaigns[campaign_id] = found
-    return found[1]
+    return _campaigns.get(campaign_id, lambda: IdeaCampaignPage.objects.filter(pk=campaign_id).first())
 
 
 def idea_for_support(*, idea_id: int) -> Idea | None:
