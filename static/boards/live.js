@@ -32,6 +32,7 @@
   var socket = null;
   var attempt = 0;
   var heartbeatTimer = null;
+  var reconnectTimer = null;   // the one pending reconnect, so that a reconnect and the "online" event never open two
   var lastHeard = 0;
   var stopped = false;
   var held = null;             // live events received while a resync loads the snapshot (see resync())
@@ -522,17 +523,23 @@
       held = null;
       waiting.sort(function (a, b) { return a.id - b.id; }).forEach(apply);
       render();
-      if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify({type: "resume", after: state.lastId})); }
+      transmit({type: "resume", after: state.lastId});
     }, function () {
       held = null;
       if (socket) { socket.close(); }
     });
   }
 
+  // Writes to the current socket only once it is open. A message that cannot go now is not lost: everything the
+  // user sent stays in ``pending`` until acknowledged and goes out again when the next socket opens.
+  function transmit(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(message)); }
+  }
+
   function send(message) {
     message.client_msg_id = message.client_msg_id || newId();
     pending[message.client_msg_id] = message;
-    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(message)); }
+    transmit(message);
     return message.client_msg_id;
   }
 
@@ -544,24 +551,33 @@
     retryDelays[id] = delay;
     setTimeout(function () {
       if (!pending[id]) { delete retryDelays[id]; return; }
-      if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(pending[id])); }
+      transmit(pending[id]);
     }, delay);
   }
 
+  // One socket at a time: each one's handlers act only while it is the current socket, so a late event of a
+  // socket that was replaced can neither write to its successor while that one is still connecting nor
+  // schedule a second reconnect.
   function connect() {
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
     if (stopped) { return; }
+    if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) { return; }
     setStatus("connecting", t.connecting);
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + cfg.socketPath);
-    socket.addEventListener("open", function () {
+    var ws = new WebSocket(scheme + window.location.host + cfg.socketPath);
+    socket = ws;
+    ws.addEventListener("open", function () {
+      if (ws !== socket) { ws.close(); return; }
       attempt = 0;
       lastHeard = Date.now();
-      socket.send(JSON.stringify({type: "resume", after: state.lastId}));
-      Object.keys(pending).forEach(function (id) { socket.send(JSON.stringify(pending[id])); });
+      transmit({type: "resume", after: state.lastId});
+      Object.keys(pending).forEach(function (id) { transmit(pending[id]); });
       clearInterval(heartbeatTimer);
       heartbeatTimer = setInterval(heartbeat, 20000);
     });
-    socket.addEventListener("message", function (frame) {
+    ws.addEventListener("message", function (frame) {
+      if (ws !== socket) { return; }
       lastHeard = Date.now();
       var m = JSON.parse(frame.data);
       switch (m.type) {
@@ -574,7 +590,7 @@
         case "presence": renderPresence(m.users); break;
         case "heartbeat":
           // The server's newest id is ahead of ours: something was lost on the way; ask for it.
-          if (m.last_id > state.lastId && !held) { socket.send(JSON.stringify({type: "resume", after: state.lastId})); }
+          if (m.last_id > state.lastId && !held) { transmit({type: "resume", after: state.lastId}); }
           break;
         case "error":
           if (m.code === "rate_limited" && pending[m.client_msg_id]) {
@@ -586,7 +602,8 @@
           break;
       }
     });
-    socket.addEventListener("close", function (event) {
+    ws.addEventListener("close", function (event) {
+      if (ws !== socket) { return; }
       clearInterval(heartbeatTimer);
       if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
         stopped = true;
@@ -597,16 +614,18 @@
       // Exponential backoff with jitter: 0.5 s, 1 s, 2 s … capped at 30 s.
       var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
       attempt += 1;
-      setTimeout(connect, delay);
+      clearTimeout(reconnectTimer);
+      reconnectTimer = setTimeout(connect, delay);
     });
   }
 
   function heartbeat() {
     if (!socket || socket.readyState !== WebSocket.OPEN) { return; }
     if (Date.now() - lastHeard > 50000) { socket.close(); return; }  // half-open: no answer to two heartbeats
-    socket.send(JSON.stringify({type: "heartbeat"}));
+    transmit({type: "heartbeat"});
   }
 
+  // Back online: reconnect now rather than at the end of the backoff (connect() cancels the pending reconnect).
   window.addEventListener("online", function () {
     if (socket && socket.readyState !== WebSocket.OPEN && socket.readyState !== WebSocket.CONNECTING) { attempt = 0; connect(); }
   });

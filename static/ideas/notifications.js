@@ -95,13 +95,19 @@
     }
   }
 
+  // One socket at a time: each one's handlers act only while it is the current socket, so a replaced socket's
+  // late close cannot schedule a second reconnect.
   function connect() {
-    if (stopped) { return; }
     clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    if (stopped) { return; }
+    if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) { return; }
     setState("connecting");
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + path);
-    socket.addEventListener("open", function () {
+    var ws = new WebSocket(scheme + window.location.host + path);
+    socket = ws;
+    ws.addEventListener("open", function () {
+      if (ws !== socket) { ws.close(); return; }
       attempt = 0;
       lastHeard = Date.now();
       // A reconnecting tab asks for what arrived while it was away; a fresh one learns lastId from hello.
@@ -109,13 +115,15 @@
       clearInterval(heartbeatTimer);
       heartbeatTimer = setInterval(heartbeat, 25000);
     });
-    socket.addEventListener("message", function (frame) {
+    ws.addEventListener("message", function (frame) {
+      if (ws !== socket) { return; }
       lastHeard = Date.now();
       var m;
       try { m = JSON.parse(frame.data); } catch (e) { return; }
       receive(m);
     });
-    socket.addEventListener("close", function (event) {
+    ws.addEventListener("close", function (event) {
+      if (ws !== socket) { return; }
       clearInterval(heartbeatTimer);
       if (event.code === 4401 || event.code === 4403) { stopped = true; setState("closed"); return; }
       setState("offline");

@@ -60,6 +60,60 @@ def test_two_members_chat_live_and_the_one_who_was_offline_catches_up(browser: B
     assert errors == []
 
 
+# Keeps every live room socket the page makes (not the notifications socket every page has), so that a test can
+# see how many are open at once.
+COUNT_ROOM_SOCKETS = """
+(() => {
+  const Original = window.WebSocket;
+  window.socketsMade = [];
+  window.WebSocket = function (url, protocols) {
+    const ws = protocols === undefined ? new Original(url) : new Original(url, protocols);
+    if (String(url).includes("/ws/sessions/")) { window.socketsMade.push(ws); }
+    return ws;
+  };
+  window.WebSocket.prototype = Original.prototype;
+  Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+})();
+"""
+
+
+def test_coming_back_online_while_a_reconnect_is_waiting_opens_one_socket_and_writes_to_none_still_connecting(
+    browser: Browser, asgi_server: Any
+) -> None:
+    """The socket drops, a reconnect is scheduled, and the browser reports "online" before it fires. The page
+    reconnects at once and the scheduled reconnect is cancelled: one new socket, nothing sent on a socket that is
+    still connecting.
+
+    The scheduled reconnect used to fire as well and open a second socket; the first one's "open" handler then
+    wrote to the second, still connecting ("Still in CONNECTING state"), and both sockets stayed open.
+    """
+    people = seed_core()
+    seed_demo(people=people)
+    live = Session.objects.get(state=Session.State.LIVE)
+    errors: list[str] = []
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.add_init_script(COUNT_ROOM_SOCKETS)
+    login(page, asgi_server, people.board_member.email)
+    page.goto(f"{asgi_server.url}/boards/sessions/{live.pk}/live/")
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=10000)
+    assert page.evaluate("window.socketsMade.length") == 1
+
+    page.evaluate("window.cocreateLive.socket().close()")
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "offline", timeout=5000)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#conn-status")).to_have_attribute("data-state", "online", timeout=10000)
+    page.wait_for_timeout(1500)  # past the longest first backoff (0.5 s): the scheduled reconnect would have fired
+
+    states = page.evaluate("window.socketsMade.map((ws) => ws.readyState)")
+    assert states == [3, 1], "the dropped socket closed and exactly one new one open"
+    page.fill("#chat-input", "Still here after the drop")
+    page.get_by_test_id("chat-send").click()
+    expect(page.get_by_test_id("chat-log")).to_contain_text("Still here after the drop", timeout=5000)
+    assert page.evaluate("Object.keys(window.cocreateLive.pending).length") == 0
+    assert errors == []
+
+
 def test_a_resync_loads_the_missed_log_before_the_live_events_that_arrive_meanwhile(
     browser: Browser, asgi_server: Any, settings: Any
 ) -> None:
