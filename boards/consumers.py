@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import random
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,9 +18,8 @@ from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
-from django.core.cache import cache
 
-from boards import services
+from boards import presence, services
 from boards.events import event_for_viewer, resume_limit, session_group
 from boards.fanout import RoomHub, encode, room_hub
 from boards.models import SessionEvent
@@ -45,9 +43,7 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_TRY_AGAIN = 1013  # the socket fell too far behind; reconnect and resume
 CLOSE_INTERNAL_ERROR = 1011  # a heartbeat's checks failed (the database or Redis away); reconnect and resume
 
-PRESENCE_TTL = 60  # seconds without a heartbeat before someone leaves the presence list
 DELIVERED_MEMORY = 5000  # ids remembered per socket to drop duplicates between replay and live delivery
-PRESENCE_DEBOUNCE = 1.0  # seconds: joins and leaves within it go out as one list (a connect storm is not N²)
 FIRST_MESSAGE_WAIT = 0.5  # seconds live events wait after connecting for the client's ``resume`` to go first
 
 
@@ -102,38 +98,17 @@ def _rate_limit_check(*, user: Any) -> None:
     rate_limit_check(scope="boards-ws", key=user.pk, limit=limit, period=period)
 
 
-def _presence_update(*, session_id: int, channel: str, user: Any, leave: bool = False) -> bool:
-    """Record this socket as present (or gone); True when the list of people changed.
+def _heartbeat_reads(*, user: Any, session_id: int, channel: str) -> tuple[SessionAccess, bool, int]:
+    """A heartbeat's reads in one trip to the database thread: access (raises when it is gone), whether this socket
+    sends the next presence list, and the newest event id this viewer may see.
 
-    Presence lives in the cache, not the database: it is lossy on purpose. Two sockets updating at the same
-    instant may overwrite each other's entry; the next heartbeat (every 20 s) puts it back.
+    Four trips (one per read) queued behind the messages waiting for that thread, and each waited its turn again.
     """
-    key = f"boards-presence-{session_id}"
-    now = time.time()
-    entries: dict[str, dict[str, Any]] = cache.get(key) or {}
-    before = _people(entries, now)
-    entries = {c: e for c, e in entries.items() if e["seen"] > now - PRESENCE_TTL}
-    if leave:
-        entries.pop(channel, None)
-    else:
-        entries[channel] = {"id": user.pk, "name": user.public_name, "seen": now}
-    cache.set(key, entries, timeout=PRESENCE_TTL * 2)
-    return _people(entries, now) != before
-
-
-def _presence_claim(*, session_id: int) -> bool:
-    """True for the one socket (of any process) that sends the next presence list of this session."""
-    return bool(cache.add(f"boards-presence-due-{session_id}", 1, timeout=PRESENCE_DEBOUNCE + 1))
-
-
-def _presence_list(*, session_id: int) -> list[dict[str, Any]]:
-    cache.delete(f"boards-presence-due-{session_id}")
-    return _people(cache.get(f"boards-presence-{session_id}") or {}, time.time())
-
-
-def _people(entries: dict[str, dict[str, Any]], now: float) -> list[dict[str, Any]]:
-    people = {e["id"]: e["name"] for e in entries.values() if e["seen"] > now - PRESENCE_TTL}
-    return [{"id": pk, "name": name} for pk, name in sorted(people.items(), key=lambda item: item[1].lower())]
+    access = session_access(user=user, session_id=session_id)
+    send_list = presence.touch(session_id=session_id, channel=channel, user=user) and presence.claim(
+        session_id=session_id
+    )
+    return access, send_list, last_event_id(access=access, user_id=user.pk)
 
 
 class SessionConsumer(JsonConsumer):
@@ -341,16 +316,20 @@ class SessionConsumer(JsonConsumer):
         await self.send_json(shaped)
 
     async def _presence(self, *, leave: bool = False) -> None:
-        changed = await database_sync_to_async(_presence_update)(
-            session_id=self.session_id, channel=self.channel_name, user=self.user, leave=leave
-        )
-        if changed and await database_sync_to_async(_presence_claim)(session_id=self.session_id):
+        def changed_and_claimed() -> bool:
+            if leave:
+                changed = presence.leave(session_id=self.session_id, channel=self.channel_name)
+            else:
+                changed = presence.touch(session_id=self.session_id, channel=self.channel_name, user=self.user)
+            return changed and presence.claim(session_id=self.session_id)
+
+        if await database_sync_to_async(changed_and_claimed)():
             _in_background(self._presence_later())
 
     async def _presence_later(self) -> None:
         """Send the room's presence list once the debounce window closes (it holds every change made meanwhile)."""
-        await asyncio.sleep(PRESENCE_DEBOUNCE)
-        people = await database_sync_to_async(_presence_list)(session_id=self.session_id)
+        await asyncio.sleep(presence.DEBOUNCE)
+        people = await database_sync_to_async(presence.people)(session_id=self.session_id)
         await self.channel_layer.group_send(
             session_group(self.session_id), {"type": "presence.update", "session": self.session_id, "users": people}
         )
@@ -380,16 +359,29 @@ class SessionConsumer(JsonConsumer):
     async def _heartbeat_checks(self, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        if self.access is None or not await self._recheck():
+        if self.access is None:
+            return
+        try:
+            self.access, send_list, last_id = await self._heartbeat_state()
+        except NotFoundError:
+            await self._shut(CLOSE_NOT_FOUND)
+            return
+        except PermissionDeniedError:
+            await self._shut(CLOSE_FORBIDDEN)
             return
         assert self.hub is not None
         self.hub.refresh()
-        await self._presence()
-        last_id = await database_sync_to_async(last_event_id)(access=self.access, user_id=self.user.pk)
+        if send_list:
+            _in_background(self._presence_later())
         # Behind the frames already handed to this socket, not ahead of them: sent at once, the answer would name
         # events still waiting in the inbox, and the client would resume for what is about to arrive anyway (a
         # room whose sockets beat together turned each heartbeat into a resume and its database reads).
         self.inbox.put_nowait({"type": "room.text", "text": encode({"type": "heartbeat", "last_id": last_id})})
+
+    async def _heartbeat_state(self) -> tuple[SessionAccess, bool, int]:
+        return await database_sync_to_async(_heartbeat_reads)(
+            user=self.user, session_id=self.session_id, channel=self.channel_name
+        )
 
     async def handle_resume(self, message: dict[str, Any]) -> None:
         """Send every event after ``after`` this user may see, in order, or ``resync`` when too many were missed."""

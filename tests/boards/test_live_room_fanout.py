@@ -365,14 +365,14 @@ async def test_a_heartbeat_answer_follows_the_events_handed_to_the_socket_before
     peer = await join(b, room.session.pk, room.member2)
     await peer.send_json_to({"type": "resume", "after": 0})
     await receive_until(peer, "resumed")
-    real = consumers.SessionConsumer._presence
+    real = consumers.SessionConsumer._heartbeat_state
     arrived = asyncio.Event()
 
-    async def slow_presence(self: Any, **kwargs: Any) -> None:
+    async def slow_reads(self: Any) -> Any:
         await arrived.wait()  # both events reach the socket while its heartbeat is being answered
-        await real(self, **kwargs)
+        return await real(self)
 
-    monkeypatch.setattr(consumers.SessionConsumer, "_presence", slow_presence)
+    monkeypatch.setattr(consumers.SessionConsumer, "_heartbeat_state", slow_reads)
     await peer.send_json_to({"type": "heartbeat"})
     await asyncio.sleep(0.1)
     ids = []
