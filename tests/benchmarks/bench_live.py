@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -93,6 +94,17 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+def slow_seconds(samples: list[tuple[float, float]], p99: float) -> str:
+    """In which seconds of the phase the deliveries at or above the p99 were sent, the three busiest first
+    ("12s:180 13s:40"): a tail spread over the phase is the server's steady cost, one bunched in a second or two
+    is a stall."""
+    if not samples:
+        return "-"
+    start = min(sent for sent, _latency in samples)
+    counts = collections.Counter(int(sent - start) for sent, latency in samples if latency >= p99)
+    return " ".join(f"{second}s:{count}" for second, count in counts.most_common(3)) or "-"
 
 
 # --- Processes -----------------------------------------------------------------------------------------
@@ -374,6 +386,7 @@ async def publish_phase(publishers: list[RoomClient], tag: str, rate: float, dur
 def measure(clients: list[RoomClient], publishers: list[RoomClient], tag: str) -> dict[str, Any]:
     expected = {event_id for p in publishers for cid, event_id in p.acks.items() if cid.startswith(tag + "-")}
     latencies: list[float] = []
+    samples: list[tuple[float, float]] = []  # (sent at, latency in ms)
     live_lost = final_lost = dups = reorders = 0
     for c in clients:
         ids = [event_id for event_id, _t, body in c.received if body.startswith(tag + " ")]
@@ -385,7 +398,9 @@ def measure(clients: list[RoomClient], publishers: list[RoomClient], tag: str) -
         final_lost += len(expected - seen)
         for event_id, received_at, body in c.received:
             if body.startswith(tag + " ") and event_id not in c.via_resume:
-                latencies.append((received_at - float(body.split()[1])) * 1000)
+                sent = float(body.split()[1])
+                latencies.append((received_at - sent) * 1000)
+                samples.append((sent, latencies[-1]))
     unacked = sum(1 for p in publishers for cid in p.pending if cid.startswith(tag + "-"))
     refused = [times for p in publishers for cid, times in p.refused.items() if cid.startswith(tag + "-")]
     return {
@@ -399,6 +414,7 @@ def measure(clients: list[RoomClient], publishers: list[RoomClient], tag: str) -
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
         "p99_ms": percentile(latencies, 99),
+        "slow_at": slow_seconds(samples, percentile(latencies, 99)),
         "live_loss": live_lost,
         "final_loss": final_lost,
         "duplicates": dups,
@@ -442,6 +458,15 @@ async def wait_quiet(clients: list[RoomClient], tag: str, expected: int, timeout
         await asyncio.sleep(0.25)
 
 
+async def warm_up(clients: list[RoomClient], tag: str, timeout: float) -> None:
+    """One message through the room before any phase, not counted: the first message a server process stores
+    runs code paths for the first time (query compilation, lazy imports), and at 1 msg/s a phase's first message
+    set its p99. Clients 0 and 1 are on different processes, so each process stores one."""
+    sent = await publish_phase(clients[:2], tag, 2, 0.9)
+    await wait_acked(clients[:2], tag, timeout=timeout)
+    await wait_quiet(clients, tag, sent, timeout=timeout)
+
+
 async def room_matrix(
     args: argparse.Namespace, servers: list[Asgi], session: int, tokens: list[str]
 ) -> list[dict[str, Any]]:
@@ -456,6 +481,7 @@ async def room_matrix(
         connect_s = time.monotonic() - t0
         await settle(clients)
         await asyncio.sleep(2)
+        await warm_up(clients, f"w{n}", args.drain)
         for rate in args.rates:
             publishers = clients[: max(1, min(n, math.ceil(rate / 2)))]  # ≤ 2 msg/s each: under the rate limit
             tag = f"r{n}x{rate}"
@@ -639,6 +665,7 @@ def format_row(row: dict[str, Any]) -> str:
         + (f" server_cpu={row['cpu_ms_per_1k']} ms/1k deliveries" if "cpu_ms_per_1k" in row else "")
         + (f" client_cpu={row['client_cpu_ms_per_1k']} ms/1k" if "client_cpu_ms_per_1k" in row else "")
         + (f" presence_frames={row['presence_frames']}" if "presence_frames" in row else "")
+        + (f" slow_at=[{row['slow_at']}]" if "slow_at" in row else "")
         + (
             f" meant={row['meant']} unacked={row['unacked']} refused={row['refused']} resent={row['resent']}"
             f" dropped={row['dropped']}"
