@@ -18,6 +18,8 @@ from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from boards import presence, services
 from boards.events import event_for_viewer, resume_limit, session_group
@@ -103,7 +105,11 @@ def _heartbeat_reads(*, user: Any, session_id: int, channel: str) -> tuple[Sessi
     sends the next presence list, and the newest event id this viewer may see.
 
     Four trips (one per read) queued behind the messages waiting for that thread, and each waited its turn again.
+    The account is read again too: the socket's user was loaded when it connected, and an account deactivated
+    since then must not keep its socket (a reconnect would be refused).
     """
+    if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
+        raise PermissionDeniedError(_("This account is not active."), code="not_authenticated")
     access = session_access(user=user, session_id=session_id)
     send_list = presence.touch(session_id=session_id, channel=channel, user=user) and presence.claim(
         session_id=session_id
@@ -366,8 +372,8 @@ class SessionConsumer(JsonConsumer):
         except NotFoundError:
             await self._shut(CLOSE_NOT_FOUND)
             return
-        except PermissionDeniedError:
-            await self._shut(CLOSE_FORBIDDEN)
+        except PermissionDeniedError as exc:
+            await self._shut(CLOSE_NOT_LOGGED_IN if exc.code == "not_authenticated" else CLOSE_FORBIDDEN)
             return
         assert self.hub is not None
         self.hub.refresh()

@@ -335,3 +335,17 @@ async def test_a_heartbeat_that_fails_closes_the_socket_so_that_the_client_recon
     while (message := await member.receive_output(timeout=2))["type"] != "websocket.close":
         pass
     assert message["code"] == 1011
+
+
+async def test_an_account_deactivated_while_its_socket_is_open_is_cut_off_at_its_next_heartbeat(room):
+    """The socket's user was loaded when it connected; the heartbeat reads the account again. Checked with the
+    loaded user only, the deactivated account kept its socket (and the room) until it reconnected."""
+    member = await joined(room.session.pk, await sync_to_async(token_header)(room.member))
+    await member.send_json_to({"type": "heartbeat"})
+    await receive_until(member, "heartbeat")
+    room.member.is_active = False
+    await room.member.asave(update_fields=["is_active"])
+    await member.send_json_to({"type": "heartbeat"})
+    while (message := await member.receive_output(timeout=2))["type"] != "websocket.close":
+        pass
+    assert message["code"] == 4401
