@@ -264,13 +264,18 @@ class SessionConsumer(JsonConsumer):
         """Membership and charter from the database; False (and the socket closed) when they are gone."""
         try:
             self.access = await database_sync_to_async(session_access)(user=self.user, session_id=self.session_id)
-        except NotFoundError:
-            await self._shut(CLOSE_NOT_FOUND)
-            return False
-        except PermissionDeniedError:
-            await self._shut(CLOSE_FORBIDDEN)
+        except (NotFoundError, PermissionDeniedError) as exc:
+            await self._shut_for(exc)
             return False
         return True
+
+    async def _shut_for(self, refused: NotFoundError | PermissionDeniedError) -> None:
+        """Close with the code that says why access is gone: no session, not logged in (an account no longer
+        active), or not a member any more."""
+        if isinstance(refused, NotFoundError):
+            await self._shut(CLOSE_NOT_FOUND)
+        else:
+            await self._shut(CLOSE_NOT_LOGGED_IN if refused.code == "not_authenticated" else CLOSE_FORBIDDEN)
 
     async def _shut(self, code: int) -> None:
         await self.disconnect(code)
@@ -369,11 +374,8 @@ class SessionConsumer(JsonConsumer):
             return
         try:
             self.access, send_list, last_id = await self._heartbeat_state()
-        except NotFoundError:
-            await self._shut(CLOSE_NOT_FOUND)
-            return
-        except PermissionDeniedError as exc:
-            await self._shut(CLOSE_NOT_LOGGED_IN if exc.code == "not_authenticated" else CLOSE_FORBIDDEN)
+        except (NotFoundError, PermissionDeniedError) as exc:
+            await self._shut_for(exc)
             return
         assert self.hub is not None
         self.hub.refresh()
